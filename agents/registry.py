@@ -1,0 +1,118 @@
+"""Spec strings: ``kind:argument?key=value&...`` names an agent on the command line.
+
+Built-in kinds:
+
+* ``scripted:NAME`` — a hand-written strategy, e.g. ``scripted:role-play`` or a
+  combination ``scripted:role-play+base64`` (see ``arena agents`` for the list);
+* ``hf:PATH_OR_HUB_ID`` — a Hugging Face transformers causal LM (``hf:tiny`` is the
+  offline tiny model the project builds locally); options such as
+  ``?temperature=0.7&max_new_tokens=64`` set sampling.
+
+New kinds are registered either in code::
+
+    from agents.registry import register_agent_kind
+    register_agent_kind("mykind", make_my_agent, "what it is")
+
+or, from another package, through the ``arena.agents`` entry-point group
+(``mykind = "mypkg.agents:make_my_agent"``); a factory is called as
+``factory(argument, context)`` with an :class:`~agents.base.AgentContext`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from urllib.parse import parse_qsl
+
+from agents.base import Agent, AgentContext
+from envs.errors import ArenaError
+
+AgentFactory = Callable[[str, AgentContext], Agent]
+
+
+@dataclass(frozen=True)
+class AgentKind:
+    name: str
+    factory: AgentFactory
+    help: str
+
+
+_KINDS: dict[str, AgentKind] = {}
+_BUILTIN_MODULES = {
+    "scripted": "agents.scripted",
+    "hf": "agents.hf",
+}
+_entry_points_loaded = False
+
+
+class AgentSpecError(ArenaError):
+    """A spec string that does not name an agent."""
+
+
+def register_agent_kind(name: str, factory: AgentFactory, help: str = "") -> None:
+    """Make ``name:ARG`` specs build agents with ``factory(ARG, context)``."""
+    if not name.isidentifier():
+        raise ValueError(f"agent kind {name!r} must be an identifier")
+    _KINDS[name] = AgentKind(name, factory, help)
+
+
+def _load_entry_points() -> None:
+    global _entry_points_loaded
+    if _entry_points_loaded:
+        return
+    _entry_points_loaded = True
+    for entry in entry_points(group="arena.agents"):
+        if entry.name not in _KINDS:
+            register_agent_kind(entry.name, entry.load(), f"from {entry.value}")
+
+
+def _ensure_kind(kind: str) -> AgentKind | None:
+    if kind not in _KINDS and kind in _BUILTIN_MODULES:
+        importlib.import_module(_BUILTIN_MODULES[kind])  # registers itself on import
+    if kind not in _KINDS:
+        _load_entry_points()
+    return _KINDS.get(kind)
+
+
+def known_kinds() -> list[AgentKind]:
+    for kind in _BUILTIN_MODULES:
+        _ensure_kind(kind)
+    _load_entry_points()
+    return sorted(_KINDS.values(), key=lambda k: k.name)
+
+
+def parse_spec(spec: str) -> tuple[str, str, dict[str, str]]:
+    """Split ``kind:argument?k=v&k2=v2`` into its three parts (argument may be empty)."""
+    if ":" not in spec:
+        raise AgentSpecError(
+            f"Agent spec {spec!r} has no kind.",
+            "write KIND:ARGUMENT, e.g. scripted:role-play or hf:tiny "
+            "(`arena agents` lists the kinds).",
+        )
+    kind, _, rest = spec.partition(":")
+    argument, _, query = rest.partition("?")
+    try:
+        options = dict(parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query)))
+    except ValueError as exc:
+        raise AgentSpecError(
+            f"Agent spec {spec!r} has malformed options {query!r}.",
+            "write options as ?key=value&key2=value2.",
+        ) from exc
+    return kind.strip(), argument.strip(), options
+
+
+def make_agent(spec: str, *, role: str | None = None, seed: int | None = None) -> Agent:
+    """Build the agent a spec string names, or raise one clear :class:`AgentSpecError`."""
+    kind_name, argument, options = parse_spec(spec)
+    kind = _ensure_kind(kind_name)
+    if kind is None:
+        names = ", ".join(k.name for k in known_kinds())
+        raise AgentSpecError(
+            f"Unknown agent kind {kind_name!r} in spec {spec!r}.",
+            f"use one of: {names}; or register a new kind (see agents/registry.py).",
+        )
+    agent = kind.factory(argument, AgentContext(role=role, seed=seed, options=options))
+    agent.spec = spec
+    return agent

@@ -1,0 +1,217 @@
+"""The ``arena`` command line (typer).
+
+Errors a user can cause (a wrong spec, a missing file, a malformed game) are printed as
+one line, ``error: WHAT. Fix: HOW``, with exit status 2 and no traceback; see
+:func:`main`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from arena.cli_theory import theory_app
+from envs.attack_defense.verdicts import RewardConfig
+from envs.errors import ArenaError
+
+app = typer.Typer(
+    name="arena",
+    help="Pit agents against each other, train them, and check theorems against the runs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(theory_app, name="theory")
+tiny_app = typer.Typer(help="The offline tiny model every LLM code path runs on.", no_args_is_help=True)
+app.add_typer(tiny_app, name="tiny")
+console = Console()
+error_console = Console(stderr=True)
+
+
+@app.command()
+def play(
+    env: Annotated[str, typer.Argument(help="Environment, e.g. attack_defense.")],
+    attacker: Annotated[
+        list[str],
+        typer.Option("--attacker", "-a", help="Attacker spec; repeat to compare several."),
+    ],
+    defender: Annotated[str, typer.Option("--defender", "-d", help="Defender spec.")],
+    episodes: Annotated[int, typer.Option(help="Episodes per attacker.")] = 200,
+    seed: Annotated[int, typer.Option(help="Base seed: episode i uses seed+i.")] = 0,
+    max_turns: Annotated[int, typer.Option(help="Turns per episode (1 = MAGIC's setting).")] = 1,
+    batch_size: Annotated[int, typer.Option(help="Games stepped in lock-step.")] = 64,
+    judge: Annotated[str, typer.Option(help="'rule' or 'guard:hf:PATH'.")] = "rule",
+    seeds: Annotated[
+        str, typer.Option(help="'builtin' or data files (HarmBench/JBB/WildJailbreak/AdvBench).")
+    ] = "builtin",
+    harmful_fraction: Annotated[float, typer.Option(help="Share of harmful seeds.")] = 0.5,
+    controversial_as: Annotated[str, typer.Option(help="How 'Controversial' counts.")] = "unsafe",
+    unparsable_as: Annotated[str, typer.Option(help="How unparsable judge output counts.")] = "unsafe",
+    request_label: Annotated[
+        str, typer.Option(help="R_ref's request label: 'seed' (paper) or 'judge' (MAGIC code).")
+    ] = "seed",
+    reward_mode: Annotated[str, typer.Option(help="'final' (MAGIC) or 'per_turn'.")] = "final",
+    r_harm: Annotated[float, typer.Option(help="MAGIC r_harm.")] = 1.0,
+    r_ref: Annotated[float, typer.Option(help="MAGIC r_ref.")] = 0.5,
+    r_fmt: Annotated[float, typer.Option(help="MAGIC r_fmt.")] = 0.5,
+    runs_dir: Annotated[Path, typer.Option(help="Where run folders go.")] = Path("runs"),
+    run_name: Annotated[str | None, typer.Option(help="Run folder name (default: timestamp).")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing run folder.")] = False,
+    save: Annotated[bool, typer.Option(help="Write the run folder.")] = True,
+) -> None:
+    """Play attackers against a defender and print ASR / over-refusal / rewards."""
+    from arena.play import PlayConfig, parse_judge_settings, play as run_play, unique
+
+    if request_label not in ("seed", "judge"):
+        raise ArenaError(f"--request-label must be 'seed' or 'judge', got {request_label!r}.", "pass --request-label seed.")
+    if reward_mode not in ("final", "per_turn"):
+        raise ArenaError(f"--reward-mode must be 'final' or 'per_turn', got {reward_mode!r}.", "pass --reward-mode final.")
+    settings = parse_judge_settings(controversial_as, unparsable_as)
+    config = PlayConfig(
+        attackers=unique(attacker),
+        defender=defender,
+        episodes=episodes,
+        seed=seed,
+        max_turns=max_turns,
+        batch_size=batch_size,
+        judge=judge,
+        seeds=seeds,
+        harmful_fraction=harmful_fraction,
+        reward_mode=reward_mode,  # type: ignore[arg-type]
+        reward=RewardConfig(
+            r_harm=r_harm,
+            r_ref=r_ref,
+            r_fmt=r_fmt,
+            request_label_source=request_label,  # type: ignore[arg-type]
+            judge=settings,
+        ),
+        env=env,
+    )
+    total = episodes * len(config.attackers)
+    with Progress(
+        TextColumn("[bold]playing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("episodes"),
+        TimeRemainingColumn(),
+        console=error_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("play", total=total)
+        result = run_play(
+            config,
+            runs_dir=runs_dir if save else None,
+            run_name=run_name,
+            overwrite=overwrite,
+            progress=lambda n: bar.advance(task, n),
+        )
+    console.print(_summary_table(result.rows, result.overall, config))
+    if result.run_dir is not None:
+        console.print(f"Episodes and manifest written to [bold]{result.run_dir}[/bold]")
+
+
+def _summary_table(rows, overall, config) -> Table:  # type: ignore[no-untyped-def]
+    settings = config.reward.judge
+    table = Table(
+        title=(
+            f"attack_defense_v0 vs defender {config.defender} — judge {config.judge}, "
+            f"controversial→{settings.controversial_as}, unparsable→{settings.unparsable_as}"
+        ),
+        caption="rates with 95% Wilson intervals; ASR on harmful seeds, over-refusal on benign seeds",
+    )
+    for header in ("attack strategy", "episodes", "ASR (harmful)", "over-refusal (benign)",
+                   "refusal (harmful)", "format ok", "mean R_A", "mean R_D"):  # fmt: skip
+        table.add_column(header, justify="left" if header == "attack strategy" else "right")
+    for row in [*rows, overall] if len(rows) > 1 else rows:
+        table.add_row(
+            row.group,
+            str(row.episodes),
+            _rate(row.attack_success),
+            _rate(row.over_refusal),
+            _rate(row.refusal_on_harmful),
+            _rate(row.format_ok),
+            f"{row.mean_reward_attacker:+.3f}",
+            f"{row.mean_reward_defender:+.3f}",
+            style="bold" if row is overall else None,
+        )
+    return table
+
+
+def _rate(rate) -> str:  # type: ignore[no-untyped-def]
+    if not rate.trials:
+        return "—"
+    low, high = rate.wilson()
+    return f"{rate.value:6.1%} [{low:.0%}–{high:.0%}] n={rate.trials}"
+
+
+@app.command("agents")
+def list_agents() -> None:
+    """List agent kinds and the scripted strategies."""
+    from agents.registry import known_kinds
+
+    table = Table(title="agent kinds (spec = KIND:ARGUMENT?key=value)")
+    table.add_column("kind")
+    table.add_column("what it is")
+    for kind in known_kinds():
+        table.add_row(kind.name, kind.help)
+    console.print(table)
+    try:
+        from agents.scripted import describe_scripted
+    except ImportError:
+        return
+    console.print(describe_scripted())
+
+
+@app.command("envs")
+def list_envs() -> None:
+    """List the environments."""
+    from envs import ENVIRONMENTS
+
+    for name, module in sorted(ENVIRONMENTS.items()):
+        console.print(f"{name}  ({module})")
+
+
+@tiny_app.command("build")
+def tiny_build(
+    path: Annotated[Path | None, typer.Option(help="Where to save it (default: ARENA_HOME).")] = None,
+) -> None:
+    """Build (once) the tiny random-init model and its locally trained tokenizer."""
+    from agents.tiny import ensure_tiny_model
+
+    console.print(f"tiny model at {ensure_tiny_model(path)}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app; user errors become one line on stderr and exit 2."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except ArenaError as exc:
+        error_console.print(f"error: {exc.one_line()}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        error_console.print("aborted", markup=False)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ValueError as exc:
+        # theory/ raises ValueError subclasses with a one-line, fix-naming message.
+        from theory.errors import TheoryError
+
+        if not isinstance(exc, TheoryError):
+            raise
+        error_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""MAGIC's attacker-defender game: environment, judges, seed data and reward rules."""

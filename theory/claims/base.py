@@ -1,0 +1,181 @@
+"""The shape every claim shares: a statement, its assumptions, and three typed checks.
+
+A *claim* is one theorem (or one reconstructed theorem) of a paper this repository
+re-implements. It is an object rather than a test so that the CLI, the analysis report
+and the test-suite all run the same checks and print the same evidence:
+
+* ``check_symbolic()`` proves the algebraic core with sympy (an identity, a solved
+  threshold, a derivative);
+* ``check_numeric(rng, n)`` samples ``n`` random instances of the claim's model and
+  verifies the conclusion with numpy/scipy (and the game solvers of ``theory``), so a
+  wrong formula or a wrong solver makes it fail;
+* ``check_empirical(records, tol)`` compares the claim's prediction with measurements
+  from a run. Each claim documents the record schema it reads.
+
+Every check returns a :class:`CheckResult` whose ``evidence`` is a plain JSON-able dict,
+so a verdict can be stored next to a run and shown without re-running anything.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import numpy as np
+
+from theory.errors import TheoryError
+
+
+class Status(str, Enum):
+    """Outcome of one check.
+
+    ``SKIPPED`` means the check was not run (e.g. no records were given);
+    ``NOT_APPLICABLE`` means it ran but the claim's premise does not hold on the input,
+    so the claim says nothing about it.
+    """
+
+    PASS = "pass"
+    FAIL = "fail"
+    SKIPPED = "skipped"
+    NOT_APPLICABLE = "n/a"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """A verdict with the numbers that justify it.
+
+    ``tolerance`` is the tolerance the verdict was taken at (``None`` for exact checks);
+    ``evidence`` holds plain Python values (floats, ints, strings, lists, dicts).
+    """
+
+    status: Status
+    summary: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    tolerance: float | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.status is Status.PASS
+
+    def __str__(self) -> str:
+        return f"{self.status.value}: {self.summary}"
+
+
+class RecordSchemaError(TheoryError):
+    """Records handed to ``check_empirical`` lack a key or hold a value of the wrong kind."""
+
+
+def verdict(
+    ok: bool,
+    summary: str,
+    evidence: Mapping[str, Any],
+    tolerance: float | None = None,
+) -> CheckResult:
+    """``PASS`` if ``ok`` else ``FAIL``, with ``evidence`` made JSON-friendly."""
+    return CheckResult(
+        Status.PASS if ok else Status.FAIL, summary, to_plain(evidence), tolerance
+    )
+
+
+def skipped(reason: str) -> CheckResult:
+    return CheckResult(Status.SKIPPED, reason, {}, None)
+
+
+def not_applicable(reason: str, evidence: Mapping[str, Any] | None = None) -> CheckResult:
+    return CheckResult(Status.NOT_APPLICABLE, reason, to_plain(evidence or {}), None)
+
+
+def to_plain(value: Any) -> Any:
+    """Convert numpy scalars/arrays and sympy numbers to plain Python for the evidence."""
+    if isinstance(value, Mapping):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return to_plain(value.tolist())
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    if isinstance(value, str) or value is None:
+        return value
+    return str(value)
+
+
+def require_keys(
+    records: Sequence[Mapping[str, Any]], keys: Iterable[str], claim_id: str
+) -> None:
+    """Raise :class:`RecordSchemaError` naming the first record that lacks a key."""
+    wanted = tuple(keys)
+    for i, record in enumerate(records):
+        if not isinstance(record, Mapping):
+            raise RecordSchemaError(
+                f"{claim_id}: record {i} is a {type(record).__name__}, not a mapping. "
+                f"Fix: pass dicts with keys {list(wanted)}."
+            )
+        missing = [k for k in wanted if k not in record]
+        if missing:
+            raise RecordSchemaError(
+                f"{claim_id}: record {i} lacks {missing} (it has {sorted(record)}). "
+                f"Fix: give every record the keys {list(wanted)}."
+            )
+
+
+def record_float(record: Mapping[str, Any], key: str, claim_id: str, index: int) -> float:
+    """``float(record[key])``, raising :class:`RecordSchemaError` with the record index."""
+    try:
+        value = float(record[key])
+    except (TypeError, ValueError) as exc:
+        raise RecordSchemaError(
+            f"{claim_id}: record {index} has {key}={record[key]!r}, not a number. "
+            f"Fix: store {key} as a number."
+        ) from exc
+    if math.isnan(value):
+        raise RecordSchemaError(f"{claim_id}: record {index} has {key}=NaN. Fix: drop it.")
+    return value
+
+
+class Claim(ABC):
+    """One theorem as a checkable object.
+
+    Subclasses set the class attributes below and implement the three checks. A check
+    must be able to fail: it compares an independently computed quantity with the
+    claim's prediction and returns ``FAIL`` with the counterexample in the evidence.
+    """
+
+    id: str
+    paper: str
+    statement: str
+    assumptions: tuple[str, ...]
+    reconstructed: bool
+
+    @abstractmethod
+    def check_symbolic(self) -> CheckResult:
+        """Prove the algebraic core of the claim with sympy."""
+
+    @abstractmethod
+    def check_numeric(self, rng: np.random.Generator, n: int) -> CheckResult:
+        """Verify the claim on ``n`` random instances drawn with ``rng``."""
+
+    @abstractmethod
+    def check_empirical(self, records: Sequence[Mapping[str, Any]], tol: float) -> CheckResult:
+        """Compare the claim with measurements from a run (schema in the subclass docstring)."""
+
+    def describe(self) -> str:
+        """Statement and assumptions as plain text, flagged when reconstructed."""
+        lines = [f"{self.id} ({self.paper})" + (" [reconstructed]" if self.reconstructed else "")]
+        lines.append(self.statement)
+        lines.extend(f"  assumes: {a}" for a in self.assumptions)
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(id={self.id!r})"
