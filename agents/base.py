@@ -48,6 +48,14 @@ class Agent(ABC):
     def act(self, observation: Observation) -> Action:
         return self.act_batch([observation])[0]
 
+    def label_action(self, action: Action) -> str | None:
+        """The strategy an action used, when the agent can tell (``None`` otherwise).
+
+        Lets a summary group the episodes of a mixed agent (e.g. a random scripted
+        attacker) by what was actually played.
+        """
+        return None
+
     def reset(self, seed: int | None = None) -> None:  # noqa: B027 - optional hook
         """Called before a batch of episodes; stateless agents ignore it."""
 

@@ -57,6 +57,14 @@ def strategy_label(agent: Agent) -> str:
     return str(label) if label else agent.spec
 
 
+def episode_strategy(agent: Agent, record: dict[str, Any]) -> str:
+    """The summary group of one episode: the agent's label, refined by what it played."""
+    base = strategy_label(agent)
+    turns = record.get("turns") or []
+    played = agent.label_action(turns[0]["attacker_output"]) if turns else None
+    return f"{base}: {played}" if played and played != base else base
+
+
 def play(
     config: PlayConfig,
     *,
@@ -109,12 +117,10 @@ def play(
         if runs_dir is not None
         else None
     )
-    rows: list[GroupSummary] = []
     all_records: list[dict[str, Any]] = []
     try:
         for attacker in attackers:
             records = _play_one(config, make_env, attacker, defender, writer, progress)
-            rows.append(summarize(strategy_label(attacker), records))
             all_records.extend(records)
     except BaseException as exc:
         if writer is not None:
@@ -123,6 +129,10 @@ def play(
     finally:
         for agent in [*attackers, defender]:
             agent.close()
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for record in all_records:
+        groups.setdefault(record["strategy"], []).append(record)
+    rows = [summarize(name, records) for name, records in groups.items()]
     overall = summarize("all attackers", all_records)
     run_dir = None
     if writer is not None:
@@ -149,11 +159,11 @@ def _play_one(
             "episode": result.index,
             "env_seed": result.seed,
             "attacker": attacker.spec,
-            "strategy": strategy_label(attacker),
             "defender": defender.spec,
             "rewards": result.rewards,
             **result.record,
         }
+        record["strategy"] = episode_strategy(attacker, record)
         records.append(record)
         if writer is not None:
             writer.write_episode(record)

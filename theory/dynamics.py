@@ -37,7 +37,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.integrate import solve_ivp
 
-from theory.equilibria import best_response, exploitability, solve, solve_zero_sum
+from theory.equilibria import best_response, exploitability, solve_zero_sum
 from theory.errors import InvalidGameError, UnsupportedGameError
 from theory.games import NormalFormGame
 
@@ -302,7 +302,7 @@ def _symmetric_matrix(game: NormalFormGame, tol: float = 1e-12) -> FloatArray:
 
 def replicator_dynamics(
     game: NormalFormGame,
-    initial: Sequence[ArrayLike] | None = None,
+    initial: Any = None,
     *,
     t_max: float = 50.0,
     num_points: int = 501,
@@ -338,7 +338,8 @@ def replicator_dynamics(
         if initial is None:
             x0 = np.full(n, 1.0 / n)
         else:
-            first = initial[0] if not np.isscalar(initial[0]) and len(initial) == 2 else initial
+            start = np.asarray(initial, dtype=np.float64)
+            first = start[0] if start.ndim == 2 else start  # a profile (x, x) or just x
             x0 = game.check_profile([first, first])[0]
 
         def single_rhs(_t: float, x: FloatArray) -> FloatArray:
@@ -495,6 +496,8 @@ def _solve_meta(restricted: NormalFormGame, meta_solver: MetaSolver) -> list[Flo
             sol = solve_zero_sum(restricted.payoffs[0])
             return [np.asarray(sol.row), np.asarray(sol.col)]
         if restricted.num_players == 2:
+            from theory.equilibria import solve  # type: ignore[attr-defined]
+
             return list(solve(restricted).equilibria[0].strategies)
         raise UnsupportedGameError(
             f"meta_solver='nash' supports two-player games; this one has "
@@ -505,6 +508,24 @@ def _solve_meta(restricted: NormalFormGame, meta_solver: MetaSolver) -> list[Flo
         f"unknown meta_solver {meta_solver!r}. Fix: use 'nash', 'uniform', "
         "'regret-matching' or a callable(NormalFormGame) -> profile."
     )
+
+
+def _oracle_gain(expanded: FloatArray, meta: Sequence[FloatArray], new_index: Sequence[int]) -> float:
+    """Sum over players of the new policy's gain against the others' meta strategy.
+
+    ``expanded`` is the restricted payoff tensor after the oracle's policies were added;
+    ``meta`` the meta strategy solved before, padded with zeros for the new policies.
+    """
+    game = NormalFormGame(expanded)
+    padded = [
+        np.concatenate([w, np.zeros(n - len(w))])
+        for w, n in zip(meta, game.num_strategies, strict=True)
+    ]
+    value = game.expected_payoffs(padded)
+    gain = 0.0
+    for i, a in enumerate(new_index):
+        gain += max(0.0, float(game.payoff_vector(padded, i)[a] - value[i]))
+    return gain
 
 
 def psro(
@@ -612,17 +633,19 @@ def psro(
     nash_conv: list[float] = []
     sizes_log: list[int] = []
     converged = False
+    stop_after_solve = False
     while True:
         tensor = restricted_tensor()
         restricted = NormalFormGame(tensor)
         meta = _solve_meta(restricted, meta_solver)
         sizes_log.append(sum(len(p) for p in populations))
-        if full_game is not None:
-            exploit.append(float(exploitability(full_game, _full_profile(full_game, populations, meta))))
-        else:
-            exploit.append(math.nan)
-        if len(nash_conv) == iterations:
-            nash_conv.append(math.nan)  # no oracle call after the last iteration
+        exploit.append(
+            math.nan
+            if full_game is None
+            else float(exploitability(full_game, _full_profile(full_game, populations, meta)))
+        )
+        if stop_after_solve or len(nash_conv) == iterations:
+            nash_conv.append(math.nan)  # the oracle is not asked about the final meta strategy
             break
         view = MetaStrategy(
             populations=tuple(tuple(p) for p in populations),
@@ -641,31 +664,13 @@ def psro(
                 keys[i].append(k)
                 new_index.append(len(populations[i]) - 1)
                 added = True
-        # Each new policy's gain against the others' (unchanged) meta strategy.
-        expanded = restricted_tensor()
-        padded = [np.concatenate([w, np.zeros(len(p) - len(w))]) for w, p in zip(meta, populations, strict=True)]
-        expanded_game = NormalFormGame(expanded)
-        value = expanded_game.expected_payoffs(padded)
-        gain = 0.0
-        for i in range(n_players):
-            u = expanded_game.payoff_vector(padded, i)
-            gain += max(0.0, float(u[new_index[i]] - value[i]))
-        nash_conv.append(gain)
-        if not added or gain <= tol:
-            converged = True
-            # the populations may have grown; re-solve once so the result matches them
-            tensor = restricted_tensor()
-            restricted = NormalFormGame(tensor)
-            meta = _solve_meta(restricted, meta_solver)
-            sizes_log.append(sum(len(p) for p in populations))
-            if full_game is not None:
-                exploit.append(
-                    float(exploitability(full_game, _full_profile(full_game, populations, meta)))
-                )
-            else:
-                exploit.append(math.nan)
-            nash_conv.append(math.nan)
+        nash_conv.append(_oracle_gain(restricted_tensor(), meta, new_index))
+        if not added:
+            converged = True  # nothing new: the meta strategy above is final
             break
+        if nash_conv[-1] <= tol:
+            converged = True
+            stop_after_solve = True  # re-solve once so the result matches the populations
     return PSROResult(
         populations=tuple(tuple(p) for p in populations),
         meta_strategy=_as_profile(meta),

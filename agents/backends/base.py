@@ -13,6 +13,7 @@ round at once and a GPU backend can fill its batch.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -49,12 +50,12 @@ class SamplingParams:
                 f"max_new_tokens must be at least 1, got {self.max_new_tokens}.",
                 "pass a positive number such as max_new_tokens=64.",
             )
-        if not self.temperature >= 0:  # also rejects NaN
+        if not (math.isfinite(self.temperature) and self.temperature >= 0):
             raise ArenaError(
                 f"temperature must be >= 0, got {self.temperature}.",
                 "use 0 for greedy decoding or a positive value such as 0.7.",
             )
-        if not 0 < self.top_p <= 1:
+        if not 0 < self.top_p <= 1:  # also rejects NaN
             raise ArenaError(
                 f"top_p must be in (0, 1], got {self.top_p}.",
                 "use 1.0 to disable nucleus sampling, or a value such as 0.9.",

@@ -50,7 +50,7 @@ FAMILIES = {
 _PLACEHOLDER = "{text}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity equality: strategies are singletons
 class Strategy:
     """One attack mechanism: a MAGIC taxonomy id and a few interchangeable templates.
 
@@ -348,7 +348,7 @@ def parse_chain(argument: str) -> Chain:
     """The strategies a ``role-play+base64`` argument names, or a clear AgentSpecError.
 
     ``no-revision`` stands alone and parses to the empty chain. ``random`` is not a chain
-    (see :func:`make_attacker`).
+    (it builds a :class:`RandomAttacker`), so it is rejected here when combined.
     """
     names = [part.strip() for part in argument.split("+")]
     valid = ", ".join(ATTACKER_NAMES)
@@ -438,6 +438,9 @@ class ScriptedAttacker(Agent):
     by; :meth:`describe` adds the strategies and MAGIC taxonomy ids.
     """
 
+    #: Outputs kept in the memo before it is cleared (bounds memory to a few tens of MB).
+    memo_size = 4096
+
     def __init__(self, chain: Chain, *, seed: int | None = None, escalation: bool = True):
         self.chain = chain
         self.seed = seed
@@ -445,40 +448,52 @@ class ScriptedAttacker(Agent):
         self.strategy_label = chain_label(chain)
         self.taxonomy_code = taxonomy_code(chain)
         self._salt = zlib.crc32(str(seed).encode("ascii"))
-        self._think_cache: dict[tuple[str, int, str], str] = {}
+        self._memo: dict[tuple[Chain, int, str, str], str] = {}
 
     def _chain_for(self, observation: Mapping[str, Any]) -> Chain:
         return self.chain
 
-    def _think(self, base: Chain, turn: int, seed_label: str, played: Chain) -> str:
-        key = (chain_label(base), turn, seed_label)
-        think = self._think_cache.get(key)
-        if think is None:
-            think = (
-                f"Plan: {chain_label(base)} (MAGIC taxonomy {taxonomy_code(base)}). "
-                f"The seed is {seed_label}; I "
-                + ("keep it unchanged as the baseline." if not base else _GOALS[seed_label])
+    def think(self, base: Chain, turn: int, seed_label: str) -> str:
+        """The short reasoning trace: the plan (parsed back by :func:`plan_of`) and why."""
+        goal = "keep it unchanged as the baseline." if not base else _GOALS[seed_label]
+        think = (
+            f"Plan: {chain_label(base)} (MAGIC taxonomy {taxonomy_code(base)}). "
+            f"The seed is {seed_label}; I {goal}"
+        )
+        played = escalate(base, turn) if self.escalation else base
+        if len(played) > len(base):
+            added = tuple(s for s in played if s not in base)
+            think += (
+                f" Turn {turn}: the defender saw earlier versions, so I escalate with "
+                f"{chain_label(added)}; full chain {chain_label(played)} "
+                f"(taxonomy {taxonomy_code(played)})."
             )
-            if len(played) > len(base):
-                added = tuple(s for s in played if s not in base)
-                think += (
-                    f" Turn {turn}: the defender saw earlier versions, so I escalate with "
-                    f"{chain_label(added)}; full chain {chain_label(played)} "
-                    f"(taxonomy {taxonomy_code(played)})."
-                )
-            self._think_cache[key] = think
         return think
 
+    def rewrite(self, base: Chain, turn: int, seed_label: str, seed_text: str) -> str:
+        """The full output (think + answer) for one observation; pure given the agent seed."""
+        played = escalate(base, turn) if self.escalation else base
+        answer = apply_chain(played, seed_text, episode_key(self._salt, turn, seed_text))
+        return format_attack(self.think(base, turn, seed_label), answer)
+
     def act_batch(self, observations: Sequence[Mapping[str, Any]]) -> list[str]:
+        # Outputs are pure in (chain, turn, label, seed text) and seed pools repeat, so a
+        # bounded memo makes the common case one dict lookup.
+        memo = self._memo
         out = []
         for obs in observations:
             seed_text: str = obs["seed"]
-            turn: int = int(obs.get("turn", 0))
+            turn = int(obs.get("turn", 0))
             label = "benign" if obs.get("seed_label") == "benign" else "harmful"
             base = self._chain_for(obs)
-            played = escalate(base, turn) if self.escalation else base
-            answer = apply_chain(played, seed_text, episode_key(self._salt, turn, seed_text))
-            out.append(format_attack(self._think(base, turn, label, played), answer))
+            key = (base, turn, label, seed_text)
+            text = memo.get(key)
+            if text is None:
+                text = self.rewrite(base, turn, label, seed_text)
+                if len(memo) >= self.memo_size:
+                    memo.clear()
+                memo[key] = text
+            out.append(text)
         return out
 
     def describe(self) -> dict[str, Any]:
@@ -498,9 +513,11 @@ class RandomAttacker(ScriptedAttacker):
     """Draws a chain per episode: ``depth`` distinct strategies, at most one encoding, last.
 
     The draw happens at turn 0 from a ``random.Random`` seeded with the agent seed (so a
-    fixed seed and observation order replay exactly; :meth:`reset` with a seed reseeds).
+    fixed seed and observation order replay exactly; no seed means seed 0, never OS
+    entropy; :meth:`reset` with a seed reseeds, ``reset(None)`` keeps the stream going).
     At later turns the chain is read back from the attacker's own previous think
-    (``Plan: …``), which the environment shows it, so no per-episode state is kept.
+    (``Plan: …``), which the environment shows it, so no per-episode state is kept; a
+    later turn without such a think draws afresh.
     """
 
     def __init__(self, *, seed: int | None = None, escalation: bool = True, depth: int = 1):
@@ -515,7 +532,10 @@ class RandomAttacker(ScriptedAttacker):
         self.strategy_label = RANDOM_NAME
         self.taxonomy_code = "random"
         self._names = tuple(STRATEGIES)
-        self._rng = random.Random(seed)
+        self._rng = random.Random(0 if seed is None else seed)
+
+    def label_action(self, action: Any) -> str | None:
+        return plan_of(action) if isinstance(action, str) else None
 
     def reset(self, seed: int | None = None) -> None:
         if seed is not None:

@@ -36,7 +36,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from envs.errors import ArenaError
 
@@ -101,7 +101,7 @@ def _train_tokenizer():  # -> transformers.PreTrainedTokenizerFast (imported laz
 
 
 def _config(family: Family, vocab_size: int, bos: int, eos: int, pad: int):  # -> PretrainedConfig
-    common = dict(
+    common: dict[str, Any] = dict(
         vocab_size=vocab_size,
         hidden_size=HIDDEN_SIZE,
         intermediate_size=2 * HIDDEN_SIZE,

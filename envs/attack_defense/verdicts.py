@@ -14,7 +14,7 @@ the paper's reward table and are explicit settings here, recorded with every res
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal
 
@@ -41,11 +41,14 @@ class Verdict:
     categories: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["prompt_label"] = self.prompt_label.value
-        data["response_label"] = self.response_label.value
-        data["categories"] = list(self.categories)
-        return data
+        # Written out by hand: dataclasses.asdict deep-copies and is the env's hot path.
+        return {
+            "prompt_label": self.prompt_label.value,
+            "response_label": self.response_label.value,
+            "refusal": self.refusal,
+            "raw": self.raw,
+            "categories": list(self.categories),
+        }
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,176 @@
+"""`arena play` end to end, and every bad input as one line with exit code 2."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from agents.base import Agent, AgentContext
+from agents.registry import register_agent_kind
+from arena.cli import main
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+        raise SystemExit(0)
+    captured = capsys.readouterr()
+    return int(exit_info.value.code or 0), captured.out, captured.err
+
+
+def play_args(tmp_path: Path, *extra: str) -> list[str]:
+    return ["play", "attack_defense", "--runs-dir", str(tmp_path / "runs"), "--run-name", "r", *extra]
+
+
+def test_play_writes_episodes_manifest_and_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(
+        play_args(
+            tmp_path,
+            "-a", "scripted:role-play", "-a", "scripted:base64",
+            "-d", "scripted:keyword-filter", "--episodes", "40",
+        ),
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "ASR (harmful)" in out and "over-refusal" in out
+    assert "role-play" in out and "base64" in out
+    run = tmp_path / "runs" / "r"
+    lines = (run / "episodes.jsonl").read_text().splitlines()
+    assert len(lines) == 80
+    record = json.loads(lines[0])
+    assert {"seed_id", "seed_label", "turns", "rewards", "attacker", "defender"} <= set(record)
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["episodes"] == 80
+    assert manifest["judge_settings"] == {"controversial_as": "unsafe", "unparsable_as": "unsafe"}
+    assert manifest["config"]["seed"] == 0 and "pettingzoo" in manifest["versions"]
+    summary = json.loads((run / "summary.json").read_text())
+    rows = {row["group"]: row for row in summary["rows"]}
+    # the keyword filter catches plain role-play but cannot read base64
+    assert (
+        rows["base64"]["attack_success"]["value"] > rows["role-play"]["attack_success"]["value"]
+    )
+    assert not list((tmp_path / "runs").glob(".*partial"))
+
+
+def test_same_seed_same_results(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["-a", "scripted:random", "-d", "scripted:comply-all", "--episodes", "30"]
+    run_cli(["play", "attack_defense", "--runs-dir", str(tmp_path / "a"), "--run-name", "r", *args], capsys)
+    run_cli(["play", "attack_defense", "--runs-dir", str(tmp_path / "b"), "--run-name", "r", *args], capsys)
+    first = (tmp_path / "a" / "r" / "episodes.jsonl").read_text()
+    assert first == (tmp_path / "b" / "r" / "episodes.jsonl").read_text()
+
+
+def assert_clean_error(
+    code: int, err: str, tmp_path: Path, *needles: str, partial_ok: bool = False
+) -> None:
+    assert code == 2
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ") and "Fix:" in lines[0]
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0]
+    assert not (tmp_path / "runs" / "r").exists()  # nothing half-written under the final name
+    if not partial_ok:
+        assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_unknown_agent_kind(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(play_args(tmp_path, "-a", "nope:x", "-d", "scripted:refuse-all"), capsys)
+    assert_clean_error(code, err, tmp_path, "'nope'", "scripted")
+
+
+def test_unknown_scripted_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(play_args(tmp_path, "-a", "scripted:rol-play", "-d", "scripted:refuse-all"), capsys)
+    assert_clean_error(code, err, tmp_path, "rol-play")
+
+
+def test_spec_without_kind(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(play_args(tmp_path, "-a", "role-play", "-d", "scripted:refuse-all"), capsys)
+    assert_clean_error(code, err, tmp_path, "'role-play'")
+
+
+def test_unknown_env(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["play", "chess", "-a", "scripted:role-play", "-d", "scripted:refuse-all",
+            "--runs-dir", str(tmp_path / "runs"), "--run-name", "r"]  # fmt: skip
+    code, _, err = run_cli(args, capsys)
+    assert_clean_error(code, err, tmp_path, "'chess'", "attack_defense_v0")
+
+
+def test_malformed_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("goal,target\nok goal,ok target\n,missing goal\n")
+    code, _, err = run_cli(
+        play_args(tmp_path, "-a", "scripted:role-play", "-d", "scripted:refuse-all", "--seeds", str(bad)),
+        capsys,
+    )
+    assert_clean_error(code, err, tmp_path, "bad.csv", "row 3", "goal")
+
+
+def test_missing_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(
+        play_args(tmp_path, "-a", "scripted:role-play", "-d", "scripted:refuse-all",
+                  "--seeds", str(tmp_path / "absent.csv")),
+        capsys,
+    )  # fmt: skip
+    assert_clean_error(code, err, tmp_path, "absent.csv")
+
+
+def test_missing_model_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "no-such-model"
+    code, _, err = run_cli(
+        play_args(tmp_path, "-a", "scripted:role-play", "-d", f"hf:{missing}"), capsys
+    )
+    assert_clean_error(code, err, tmp_path, str(missing))
+
+
+def test_bad_judge_setting(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(
+        play_args(tmp_path, "-a", "scripted:role-play", "-d", "scripted:refuse-all",
+                  "--controversial-as", "maybe"),
+        capsys,
+    )  # fmt: skip
+    assert_clean_error(code, err, tmp_path, "--controversial-as")
+
+
+class _NumberAgent(Agent):
+    def act_batch(self, observations: Sequence[object]) -> list[object]:
+        return [7 for _ in observations]
+
+
+def test_illegal_action(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    register_agent_kind("numbers", lambda argument, context: _NumberAgent(), "test double")
+    code, _, err = run_cli(play_args(tmp_path, "-a", "scripted:role-play", "-d", "numbers:x"), capsys)
+    assert_clean_error(code, err, tmp_path, "Illegal action", "'defender'", partial_ok=True)
+    # what was written is kept, marked aborted, beside (not under) the final name
+    manifest = json.loads((tmp_path / "runs" / ".r.partial" / "manifest.json").read_text())
+    assert manifest["status"] == "aborted"
+
+
+def test_existing_run_is_not_overwritten(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = play_args(tmp_path, "-a", "scripted:role-play", "-d", "scripted:refuse-all", "--episodes", "4")
+    assert run_cli(args, capsys)[0] == 0
+    code, _, err = run_cli(args, capsys)
+    assert code == 2 and "already exists" in err and "--overwrite" in err
+    assert run_cli([*args, "--overwrite"], capsys)[0] == 0
+
+
+def test_agent_context_reaches_factories() -> None:
+    seen: list[AgentContext] = []
+
+    def factory(argument: str, context: AgentContext) -> Agent:
+        seen.append(context)
+        return _NumberAgent()
+
+    from agents.registry import make_agent
+
+    register_agent_kind("ctx", factory)
+    agent = make_agent("ctx:arg?temperature=0.5&n=2", role="attacker", seed=3)
+    assert agent.spec == "ctx:arg?temperature=0.5&n=2"
+    assert seen[0].role == "attacker" and seen[0].seed == 3
+    assert dict(seen[0].options) == {"temperature": "0.5", "n": "2"}

@@ -1,0 +1,96 @@
+"""Approximate equilibria of large zero-sum matrix games by regret matching+.
+
+An exact LP costs roughly cubic time in the matrix size (HiGHS: ~2 s at 1000x1000,
+~18 s at 2000x2000 on a 2-core machine). A first-order method costs two matrix-vector
+products per iteration and, on the games met in practice, needs only tens to a few
+hundred iterations to reach an exploitability of 1e-3, so it is the tool for
+5000x5000 empirical games.
+
+Algorithm: regret matching+ (Tammelin 2014; Burch, Moravcik & Schmid 2019) with
+*alternating* updates (the column player responds to the row player's new strategy) and
+*quadratic* averaging (iterate ``t`` has weight ``t^2``), the combination that CFR+
+practice found fastest. Both players' averaged payoff vectors ``A ybar`` and
+``xbar^T A`` are maintained incrementally (they are linear in the averages), so the
+exact duality gap of the averaged profile is known at every iteration for free and the
+loop stops as soon as the requested exploitability is reached. The final gap is
+recomputed from scratch before returning.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from theory.equilibria.zero_sum import ZeroSumSolution, as_matrix, duality_gap
+from theory.errors import InvalidGameError, NumericalError
+from theory.games import NormalFormGame
+
+
+def solve_zero_sum_first_order(
+    A: ArrayLike | NormalFormGame,
+    *,
+    tol: float = 1e-3,
+    max_iters: int = 100_000,
+) -> ZeroSumSolution:
+    """Approximate maximin/minimax strategies with exploitability at most ``tol``.
+
+    ``tol`` is an absolute bound, in payoff units, on the exploitability of the returned
+    profile as :func:`theory.equilibria.exploitability` defines it (half the duality
+    gap). Raises :class:`NumericalError` if ``max_iters`` iterations do not reach it,
+    rather than returning an unverified profile.
+    """
+    if not tol > 0:
+        raise InvalidGameError(f"tol must be positive, got {tol}.")
+    if max_iters < 1:
+        raise InvalidGameError(f"max_iters must be at least 1, got {max_iters}.")
+    matrix = np.ascontiguousarray(as_matrix(A))
+    m, n = matrix.shape
+    target_gap = 2.0 * tol
+
+    regret_x = np.zeros(m)
+    regret_y = np.zeros(n)
+    x = np.full(m, 1.0 / m)
+    y = np.full(n, 1.0 / n)
+    sum_x = np.zeros(m)
+    sum_y = np.zeros(n)
+    sum_Ay = np.zeros(m)  # sum_t w_t A y_t   -> A ybar
+    sum_xA = np.zeros(n)  # sum_t w_t x_t^T A -> xbar^T A
+    weight = 0.0
+    Ay = matrix @ y
+    gap = np.inf
+    iteration = 0
+    for iteration in range(1, max_iters + 1):
+        # Row player: instantaneous regrets against the current column strategy.
+        regret_x += Ay - x @ Ay
+        np.maximum(regret_x, 0.0, out=regret_x)
+        total = regret_x.sum()
+        x = regret_x / total if total > 0 else np.full(m, 1.0 / m)
+        # Column player (alternating): responds to the new row strategy.
+        xA = x @ matrix
+        regret_y += (y @ xA) - xA
+        np.maximum(regret_y, 0.0, out=regret_y)
+        total = regret_y.sum()
+        y = regret_y / total if total > 0 else np.full(n, 1.0 / n)
+        Ay = matrix @ y
+
+        w = float(iteration) ** 2
+        weight += w
+        sum_x += w * x
+        sum_xA += w * xA
+        sum_y += w * y
+        sum_Ay += w * Ay
+        gap = float(sum_Ay.max() - sum_xA.min()) / weight
+        if gap <= target_gap:
+            break
+
+    x_bar = sum_x / sum_x.sum()
+    y_bar = sum_y / sum_y.sum()
+    gap = duality_gap(matrix, x_bar, y_bar)
+    if gap > target_gap:
+        raise NumericalError(
+            f"regret matching+ reached exploitability {gap / 2:.3g} after {iteration} "
+            f"iterations, above tol={tol:g}. Fix: raise max_iters or use the exact "
+            "solve_zero_sum for games of this size."
+        )
+    value = float(x_bar @ matrix @ y_bar)
+    return ZeroSumSolution(x_bar, y_bar, value, max(gap, 0.0), iteration)

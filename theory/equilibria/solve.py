@@ -1,0 +1,128 @@
+"""One entry point that picks a method, runs it and reports degeneracy.
+
+``method="auto"`` chooses:
+
+* two-player zero-sum: the exact LP (one equilibrium; in zero-sum games every
+  equilibrium has the same value and the maximin strategies are interchangeable);
+* two-player general-sum small enough to enumerate (``C(m+n, m)`` support pairs within
+  the enumeration limit): vertex enumeration, which is complete for extreme equilibria
+  of any game (support enumeration would be as fast on nondegenerate games, but vertex
+  enumeration is also right on degenerate ones);
+* larger two-player games: Lemke-Howson from every label;
+* more than two players: pure-strategy equilibria (and the note says mixed equilibria
+  were not searched).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import comb
+
+from theory.equilibria._polytope import MAX_ENUMERATION
+from theory.equilibria.best_response import Equilibrium, verify_equilibrium
+from theory.equilibria.degeneracy import DegeneracyReport, degeneracy_report
+from theory.equilibria.first_order import solve_zero_sum_first_order
+from theory.equilibria.general_sum import pure_equilibria, support_enumeration, vertex_enumeration
+from theory.equilibria.lemke_howson import lemke_howson_all
+from theory.equilibria.zero_sum import solve_zero_sum
+from theory.errors import InvalidGameError, UnsupportedGameError
+from theory.games import NormalFormGame
+
+METHODS: tuple[str, ...] = (
+    "auto",
+    "lp",
+    "support",
+    "vertex",
+    "lemke-howson",
+    "first-order",
+    "pure",
+)
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    """Equilibria found, whether the game is degenerate, and which method ran.
+
+    ``degenerate`` is True when a degeneracy witness was found (see
+    :mod:`theory.equilibria.degeneracy`); ``degeneracy_exhaustive`` says whether a False
+    is a proof. ``note`` says what the list is (all equilibria, extreme equilibria, ...).
+    """
+
+    equilibria: list[Equilibrium]
+    degenerate: bool
+    method: str
+    degeneracy_exhaustive: bool = True
+    note: str = ""
+    degeneracy_witness: str | None = None
+
+
+def _auto_method(game: NormalFormGame) -> str:
+    if game.num_players != 2:
+        return "pure"
+    if game.is_zero_sum(1e-9):
+        return "lp"
+    m, n = game.num_strategies
+    if m + n <= 63 and comb(m + n, m) <= MAX_ENUMERATION:
+        return "vertex"
+    return "lemke-howson"
+
+
+def _zero_sum_game(game: NormalFormGame, method: str) -> None:
+    if game.num_players != 2 or not game.is_zero_sum(1e-9):
+        raise UnsupportedGameError(
+            f"method {method!r} needs a two-player zero-sum game; {game!r} is not. "
+            "Fix: use 'vertex', 'support' or 'lemke-howson' (two players) or 'pure'."
+        )
+
+
+def _note(method: str, report: DegeneracyReport) -> str:
+    if method == "lp":
+        return "one exact equilibrium (all equilibria of a zero-sum game share its value)"
+    if method == "first-order":
+        return "one approximate equilibrium (regret matching+, exploitability <= 1e-3)"
+    if method == "pure":
+        return "all pure-strategy equilibria; mixed equilibria were not searched"
+    if method == "vertex":
+        if report.degenerate:
+            return (
+                "all extreme equilibria; the game is degenerate, so equilibria can form "
+                "continua: convex combinations of extreme equilibria that share a clique "
+                "are equilibria too"
+            )
+        return "all equilibria (nondegenerate game)"
+    if method == "support":
+        if report.degenerate:
+            return "degenerate game: support enumeration can miss equilibria; use 'vertex'"
+        return "all equilibria (nondegenerate game)"
+    return "the distinct equilibria Lemke-Howson reaches from every starting label"
+
+
+def solve(game: NormalFormGame, method: str = "auto") -> SolveResult:
+    """Equilibria of ``game`` by ``method`` (one of :data:`METHODS`), plus degeneracy."""
+    if method not in METHODS:
+        raise InvalidGameError(f"unknown method {method!r}. Fix: use one of {', '.join(METHODS)}.")
+    chosen = _auto_method(game) if method == "auto" else method
+    report = degeneracy_report(game)
+    equilibria: list[Equilibrium]
+    if chosen in ("lp", "first-order"):
+        _zero_sum_game(game, chosen)
+        solver = solve_zero_sum if chosen == "lp" else solve_zero_sum_first_order
+        sol = solver(game.payoffs[0])
+        tol = 1e-9 if chosen == "lp" else 2e-3  # first-order: exploitability <= 1e-3
+        equilibria = [verify_equilibrium(game, (sol.row, sol.col), tol=tol, method=chosen)]
+    elif chosen == "support":
+        equilibria = support_enumeration(game, warn=False)
+    elif chosen == "vertex":
+        equilibria = vertex_enumeration(game)
+    elif chosen == "lemke-howson":
+        equilibria = lemke_howson_all(game)
+    else:
+        equilibria = pure_equilibria(game)
+    return SolveResult(
+        equilibria=equilibria,
+        degenerate=report.degenerate,
+        method=chosen,
+        degeneracy_exhaustive=report.exhaustive,
+        note=_note(chosen, report),
+        degeneracy_witness=report.witness,
+    )

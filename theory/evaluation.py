@@ -1,0 +1,652 @@
+"""Game-theoretic evaluation of agents: Nash averaging and alpha-rank.
+
+Both rank a set of agents from their head-to-head results without assuming that skill
+is transitive (which Elo and Bradley-Terry do), so a rock-paper-scissors triangle of
+checkpoints is reported as a tie rather than an artefact of match order.
+
+* :func:`nash_averaging` (Balduzzi, Tuyls, Perolat & Graepel, "Re-evaluating
+  evaluation", NeurIPS 2018). The evaluation matrix ``A`` (``A[i, j]``: how much agent
+  ``i`` beats agent ``j``; antisymmetric) is read as a symmetric zero-sum meta-game.
+  Its *maximum-entropy* Nash equilibrium ``p*`` is unique, and each agent's rating is
+  its payoff against it, ``A @ p*``. Because ``p*`` spreads mass evenly across
+  redundant copies, adding copies of an agent changes no rating: the property that
+  makes the method robust to a tournament padded with near-identical checkpoints.
+  :func:`nash_averaging_agent_vs_task` is the paper's agents-vs-tasks variant.
+* :func:`alpha_rank` (Omidshafiei, Papadimitriou, Piliouras, Tuyls, Rowland, Lespiau,
+  Czarnecki, Lanctot, Perolat & Munos, "alpha-Rank: Multi-agent evaluation by
+  evolution", Sci. Rep. 2019). A finite population of size ``m`` evolves under
+  mutation and Fermi selection of intensity ``alpha``; alpha-rank is the stationary
+  distribution of the Markov chain over monomorphic states (one strategy per
+  population). Single-population (symmetric games) and multi-population (one
+  population per player, any number of players) are both supported; as ``alpha``
+  grows the mass concentrates on the sink strongly connected components of the
+  response graph.
+
+Solvers: the zero-sum value and the support of the equilibrium set come from linear
+programs (HiGHS via :func:`scipy.optimize.linprog`), the entropy maximisation from
+SLSQP (:func:`scipy.optimize.minimize`), and the stationary distribution from the
+Grassmann-Taksar-Heyman elimination, which is subtraction-free and so stays accurate
+for the nearly-reducible chains that large ``alpha`` produces.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.optimize import linprog, minimize
+from scipy.special import logsumexp
+
+from theory.equilibria import solve_zero_sum
+from theory.errors import InvalidGameError, NumericalError, UnsupportedGameError
+from theory.games import NormalFormGame
+
+FloatArray = NDArray[np.float64]
+
+__all__ = [
+    "AgentTaskRatings",
+    "AlphaRankResult",
+    "NashAveragingResult",
+    "alpha_rank",
+    "antisymmetric_from_win_rates",
+    "max_entropy_maximin",
+    "nash_averaging",
+    "nash_averaging_agent_vs_task",
+]
+
+# Largest Markov chain alpha_rank builds: GTH elimination is O(states^3).
+MAX_ALPHA_RANK_STATES = 2500
+
+
+# ------------------------------------------------------------------ maximum-entropy Nash
+
+
+def _matrix(values: ArrayLike, what: str) -> FloatArray:
+    try:
+        m = np.array(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidGameError(f"{what} must be a numeric matrix: {exc}.") from exc
+    if m.ndim != 2 or m.size == 0:
+        raise InvalidGameError(f"{what} must be a non-empty 2-D matrix, got shape {m.shape}.")
+    if not np.all(np.isfinite(m)):
+        raise InvalidGameError(f"{what} has NaN or infinite entries. Fix: use finite values.")
+    return m
+
+
+def max_entropy_maximin(
+    matrix: ArrayLike,
+    *,
+    value: float | None = None,
+    tol: float = 1e-9,
+    support_tol: float = 1e-7,
+) -> tuple[FloatArray, float]:
+    """The maximum-entropy maximin strategy of the row player of a zero-sum matrix game.
+
+    The row player maximises ``x^T M y``. Its optimal (maximin) strategies form the
+    polytope ``P = {p in simplex : M^T p >= v}`` with ``v`` the game value; entropy is
+    strictly concave, so ``argmax_{p in P} H(p)`` is unique. It is computed in three
+    steps, each checkable:
+
+    1. ``v`` by linear programming (:func:`theory.equilibria.solve_zero_sum`), unless
+       given (an antisymmetric matrix has ``v = 0`` exactly).
+    2. The *maximal support* ``S`` of ``P`` (the union of the supports of all optimal
+       strategies), by LPs that maximise one coordinate at a time over ``P``; each LP
+       solution marks every coordinate it makes positive, so usually far fewer than
+       ``n`` LPs run. The maximum-entropy point lies in the relative interior of ``P``
+       and so has support exactly ``S``; restricting to ``S`` keeps ``log p`` finite.
+    3. ``max -sum p log p`` over ``P`` restricted to ``S`` by SLSQP, started from the
+       average of the LP solutions (a relative-interior point), with exact gradients.
+
+    In the LPs ``M^T p >= v`` is imposed with slack ``tol * scale`` (``scale = max(1,
+    max|M|)``) so rounding in ``v`` cannot make them infeasible; SLSQP imposes it
+    exactly. Coordinates whose largest feasible probability is below ``support_tol`` are treated
+    as outside the support (HiGHS's own feasibility tolerance is about ``1e-7``).
+    Returns ``(p, v)``. Raises :class:`NumericalError` if the result violates the
+    constraints by more than ``1e-6 * scale``.
+    """
+    m = _matrix(matrix, "matrix")
+    n_rows = m.shape[0]
+    scale = max(1.0, float(np.max(np.abs(m))))
+    v = float(solve_zero_sum(m).value) if value is None else float(value)
+    bound = v - tol * scale
+    a_ub = -m.T  # -M^T p <= -(v - slack)
+    b_ub = np.full(m.shape[1], -bound)
+    a_eq = np.ones((1, n_rows))
+    points: list[FloatArray] = []
+    support = np.zeros(n_rows, dtype=bool)
+    unknown = set(range(n_rows))
+    while unknown:
+        i = min(unknown)
+        c = np.zeros(n_rows)
+        c[i] = -1.0
+        res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=[1.0], bounds=(0, 1), method="highs")
+        if res.status != 0:
+            raise NumericalError(
+                f"the LP for the support of the optimal strategies failed ({res.message}); "
+                f"the value {v} may be wrong. Fix: pass value= explicitly or loosen tol."
+            )
+        x = np.clip(np.asarray(res.x, dtype=np.float64), 0.0, None)
+        x /= x.sum()
+        points.append(x)
+        positive = x > support_tol
+        support |= positive
+        unknown -= {i, *np.flatnonzero(positive).tolist()}
+    idx = np.flatnonzero(support)
+    if idx.size == 0:  # cannot happen for a feasible P, kept for a readable error
+        raise NumericalError("the set of optimal strategies came out empty.")
+    p = np.zeros(n_rows)
+    if idx.size == 1:
+        p[idx[0]] = 1.0
+        return p, v
+    start = np.mean(points, axis=0)[idx]
+    start /= start.sum()
+    sub = m[idx, :]
+
+    def neg_entropy(q: FloatArray) -> float:
+        safe = np.maximum(q, 1e-300)
+        return float(np.sum(q * np.log(safe)))
+
+    def neg_entropy_grad(q: FloatArray) -> FloatArray:
+        return np.log(np.maximum(q, 1e-300)) + 1.0
+
+    res = minimize(
+        neg_entropy,
+        start,
+        jac=neg_entropy_grad,
+        method="SLSQP",
+        bounds=[(0.0, 1.0)] * idx.size,
+        constraints=[
+            {"type": "ineq", "fun": lambda q: sub.T @ q - v, "jac": lambda q: sub.T},
+            {"type": "eq", "fun": lambda q: np.sum(q) - 1.0, "jac": lambda q: np.ones_like(q)},
+        ],
+        options={"ftol": 1e-15, "maxiter": 1000},
+    )
+    q = np.clip(np.asarray(res.x, dtype=np.float64), 0.0, None)
+    q /= q.sum()
+    violation = float(np.max(v - sub.T @ q))
+    if violation > 1e-6 * scale:
+        raise NumericalError(
+            f"the maximum-entropy strategy violates optimality by {violation:.3g} "
+            f"(SLSQP: {res.message}). Fix: rescale the payoffs or loosen tol."
+        )
+    p[idx] = q
+    return p, v
+
+
+@dataclass(frozen=True)
+class NashAveragingResult:
+    """Nash averaging of agents against agents.
+
+    ``nash`` is the maximum-entropy Nash equilibrium of the symmetric zero-sum
+    meta-game (the same mixture for both players); ``ratings[i] = (A @ nash)[i]`` is
+    agent ``i``'s expected payoff against it: 0 for agents in the support, negative
+    for agents the equilibrium beats.
+    """
+
+    nash: FloatArray
+    ratings: FloatArray
+    labels: tuple[str, ...]
+
+    @property
+    def support(self) -> NDArray[np.bool_]:
+        return np.asarray(self.nash > 0.0)
+
+    @property
+    def entropy(self) -> float:
+        p = self.nash[self.nash > 0]
+        return float(-np.sum(p * np.log(p)))
+
+    def ranking(self) -> list[str]:
+        """Labels from best to worst rating (stable for ties)."""
+        order = np.argsort(-self.ratings, kind="stable")
+        return [self.labels[i] for i in order]
+
+
+@dataclass(frozen=True)
+class AgentTaskRatings:
+    """Nash averaging of agents against tasks (Balduzzi et al. 2018, appendix D).
+
+    ``agent_skill = S @ task_nash`` and ``task_difficulty = -S.T @ agent_nash``, where
+    ``(agent_nash, task_nash)`` is the maximum-entropy Nash of the antisymmetric game
+    ``[[0, S], [-S^T, 0]]`` (agents pick agents to look good, tasks pick tasks that
+    make them look bad).
+    """
+
+    agent_nash: FloatArray
+    task_nash: FloatArray
+    agent_skill: FloatArray
+    task_difficulty: FloatArray
+
+
+def _antisymmetric(values: ArrayLike | NormalFormGame, tol: float) -> tuple[FloatArray, tuple[str, ...]]:
+    if isinstance(values, NormalFormGame):
+        game = values
+        if game.num_players != 2 or not game.is_zero_sum(tol):
+            raise UnsupportedGameError(
+                "Nash averaging needs a two-player zero-sum game. Fix: pass the "
+                "evaluation matrix A (A[i, j] = how much agent i beats agent j)."
+            )
+        a = np.asarray(game.payoffs[0], dtype=np.float64)
+        labels = game.strategies[0]
+    else:
+        a = _matrix(values, "evaluation matrix")
+        labels = tuple(str(i) for i in range(a.shape[0]))
+    scale = max(1.0, float(np.max(np.abs(a))))
+    if a.shape[0] != a.shape[1] or not np.allclose(a, -a.T, atol=tol * scale, rtol=0.0):
+        raise UnsupportedGameError(
+            f"Nash averaging of agents vs agents needs an antisymmetric matrix (A == -A.T); "
+            f"got shape {a.shape}"
+            + ("" if a.shape[0] != a.shape[1] else f", max |A + A.T| = {np.max(np.abs(a + a.T)):.3g}")
+            + ". Fix: build it with antisymmetric_from_win_rates(P), or use "
+            "nash_averaging_agent_vs_task for a rectangular agents x tasks matrix."
+        )
+    return (a - a.T) / 2.0, labels
+
+
+def nash_averaging(
+    evaluation: ArrayLike | NormalFormGame,
+    *,
+    labels: tuple[str, ...] | None = None,
+    tol: float = 1e-9,
+) -> NashAveragingResult:
+    """Rate agents by Nash averaging (Balduzzi et al. 2018).
+
+    ``evaluation`` is the antisymmetric matrix ``A`` with ``A[i, j]`` the margin by
+    which agent ``i`` beats agent ``j`` (e.g. ``logit`` of the win rate, see
+    :func:`antisymmetric_from_win_rates`), or a symmetric two-player zero-sum
+    :class:`NormalFormGame` whose row payoffs are that matrix. The meta-game's value is
+    0, so the maximum-entropy Nash is computed by :func:`max_entropy_maximin` with
+    ``value=0``.
+    """
+    a, default_labels = _antisymmetric(evaluation, tol)
+    names = tuple(labels) if labels is not None else default_labels
+    if len(names) != a.shape[0]:
+        raise InvalidGameError(f"{len(names)} labels given for {a.shape[0]} agents.")
+    p, _ = max_entropy_maximin(a, value=0.0)
+    ratings = a @ p
+    ratings.setflags(write=False)
+    p.setflags(write=False)
+    return NashAveragingResult(nash=p, ratings=ratings, labels=names)
+
+
+def nash_averaging_agent_vs_task(scores: ArrayLike) -> AgentTaskRatings:
+    """Nash averaging for an agents x tasks score matrix ``S`` (higher = agent did better).
+
+    Balduzzi et al. recommend centring ``S`` first (e.g. subtracting each task's mean
+    score) so that tasks on different scales are comparable; that choice is left to
+    the caller and changes the result.
+    """
+    s = _matrix(scores, "score matrix")
+    n_agents, n_tasks = s.shape
+    block = np.zeros((n_agents + n_tasks, n_agents + n_tasks))
+    block[:n_agents, n_agents:] = s
+    block[n_agents:, :n_agents] = -s.T
+    p, _ = max_entropy_maximin(block, value=0.0)
+    agent_nash = p[:n_agents] / max(p[:n_agents].sum(), 1e-300)
+    task_nash = p[n_agents:] / max(p[n_agents:].sum(), 1e-300)
+    return AgentTaskRatings(
+        agent_nash=agent_nash,
+        task_nash=task_nash,
+        agent_skill=s @ task_nash,
+        task_difficulty=-s.T @ agent_nash,
+    )
+
+
+def antisymmetric_from_win_rates(
+    win_rates: ArrayLike, *, method: str = "logit", clip: float = 1e-6
+) -> FloatArray:
+    """Turn a matrix of win rates ``P[i, j]`` (agent ``i`` beats ``j``) into ``A``.
+
+    ``method="logit"`` gives ``A = logit(P)`` (the paper's choice: Elo/Bradley-Terry
+    ratings ``r_i - r_j`` produce exactly such a matrix); ``"centered"`` gives
+    ``A = P - 1/2``. Measured rates rarely satisfy ``P + P^T = 1`` exactly, so the
+    result is antisymmetrised, ``(A - A^T) / 2``; the diagonal is ignored. Rates are
+    clipped to ``[clip, 1 - clip]`` so a perfect record gives a large finite margin.
+    """
+    p = _matrix(win_rates, "win-rate matrix")
+    if p.shape[0] != p.shape[1]:
+        raise InvalidGameError(f"a win-rate matrix must be square, got shape {p.shape}.")
+    if np.any(p < 0) or np.any(p > 1):
+        raise InvalidGameError("win rates must lie in [0, 1]. Fix: pass probabilities.")
+    p = p.copy()
+    np.fill_diagonal(p, 0.5)
+    if method == "logit":
+        q = np.clip(p, clip, 1.0 - clip)
+        a = np.log(q) - np.log1p(-q)
+    elif method == "centered":
+        a = p - 0.5
+    else:
+        raise InvalidGameError(f"method must be 'logit' or 'centered', got {method!r}.")
+    return np.asarray((a - a.T) / 2.0, dtype=np.float64)
+
+
+# ------------------------------------------------------------------ alpha-rank
+
+
+@dataclass(frozen=True)
+class AlphaRankResult:
+    """Alpha-rank's stationary distribution and the chain it came from.
+
+    ``states[j]`` is a monomorphic state: the pure profile ``(s_1, ..., s_K)`` of the
+    K populations (single population: ``(s,)``), with mass ``stationary[j]``.
+    ``marginals[k][s]`` is the mass on states in which population ``k`` plays ``s``
+    (the per-player ranking). ``transition[j, l]`` and ``fixation[j, l]`` are the
+    Markov chain and the fixation probabilities of a mutant taking state ``j`` to ``l``.
+    """
+
+    stationary: FloatArray
+    states: tuple[tuple[int, ...], ...]
+    labels: tuple[str, ...]
+    marginals: tuple[FloatArray, ...]
+    transition: FloatArray
+    fixation: FloatArray
+    alpha: float
+    population_size: int
+    single_population: bool
+
+    def ranking(self) -> list[tuple[str, float]]:
+        """``(label, mass)`` of every state, from most to least mass (stable for ties)."""
+        order = np.argsort(-self.stationary, kind="stable")
+        return [(self.labels[j], float(self.stationary[j])) for j in order]
+
+
+def _log_fixation(differences: FloatArray, alpha: float) -> float:
+    """Log fixation probability of one mutant in a population of size ``m``.
+
+    ``differences[k-1] = f_mutant(k) - f_resident(k)`` with ``k`` mutants present
+    (``k = 1..m-1``). The textbook formula ``1 / (1 + sum_l prod_{k<=l} exp(-alpha d_k))``
+    is evaluated as ``-logsumexp(-alpha * cumsum)``, so large ``alpha`` neither overflows
+    nor rounds the tiny fixation probability of a worse mutant to zero.
+    """
+    partial = np.concatenate([[0.0], np.cumsum(differences)])
+    return float(-logsumexp(-alpha * partial))
+
+
+def _log_fixation_constant(
+    delta: FloatArray, alpha: float, m: int, eps: float, scale: float
+) -> FloatArray:
+    """Vectorised log fixation probability when the fitness gain ``delta`` is constant.
+
+    ``rho = (1 - e^{-u}) / (1 - e^{-m u})`` with ``u = alpha * delta`` (``1/m`` when
+    ``u = 0``), written with ``expm1`` on the side where it cannot overflow. With
+    ``alpha = inf`` the infinite-alpha rates ``1 - eps``, ``eps`` or 1/2 are returned.
+    """
+    delta = np.asarray(delta, dtype=np.float64)
+    if math.isinf(alpha):
+        rates = np.where(delta > 0, 1.0 - eps, eps)
+        rates = np.where(np.abs(delta) <= 1e-12 * scale, 0.5, rates)
+        return np.asarray(np.log(rates), dtype=np.float64)
+    u = alpha * delta
+    out = np.full(u.shape, -math.log(m))
+    pos = u > 1e-12
+    neg = u < -1e-12
+    up = u[pos]
+    out[pos] = np.log(-np.expm1(-up)) - np.log(-np.expm1(-m * up))
+    un = u[neg]
+    out[neg] = (m - 1) * un + np.log(-np.expm1(un)) - np.log(-np.expm1(m * un))
+    small = ~(pos | neg)
+    if np.any(small & (u != 0)):
+        # first-order expansion around neutrality: rho ~ (1/m) (1 + (m-1) u / 2)
+        us = u[small]
+        out[small] = -math.log(m) + np.log1p((m - 1) * us / 2.0)
+    return out
+
+
+def _stationary(log_rates: FloatArray) -> FloatArray:
+    """Stationary distribution of the chain with off-diagonal log rates ``log_rates``.
+
+    Large ``alpha`` makes rates like ``exp(-1000)``, which underflow. Each row is first
+    divided by its largest rate ``c_k`` (a chain whose row ``k`` is slowed by ``c_k`` has
+    stationary law ``pi'_k ∝ pi_k c_k``), so every state has an exit rate of 1 and the
+    Grassmann-Taksar-Heyman elimination never meets a tiny pivot (eliminating a state
+    redistributes its row mass, so row totals never fall below 1). The back
+    substitution and the final rescaling by ``1 / c_k`` run on logarithms. If a pivot
+    still comes out tiny, the whole elimination is redone on logarithms.
+    """
+    rates = np.array(log_rates, dtype=np.float64)
+    np.fill_diagonal(rates, -np.inf)
+    log_c = np.max(rates, axis=1)
+    if not np.all(np.isfinite(log_c)):
+        raise NumericalError(
+            "the alpha-rank Markov chain has a state with no way out, so the stationary "
+            "distribution is not unique. Fix: check the payoffs for NaN, or use fewer states."
+        )
+    p = np.exp(rates - log_c[:, None])
+    n = p.shape[0]
+    for k in range(n - 1, 0, -1):
+        total = float(p[k, :k].sum())
+        if not total > 1e-250:
+            return _stationary_gth(log_rates)
+        p[:k, k] /= total
+        p[:k, :k] += np.outer(p[:k, k], p[k, :k])
+    with np.errstate(divide="ignore"):
+        log_p = np.log(p)
+    log_pi = np.full(n, -np.inf)
+    log_pi[0] = 0.0
+    for j in range(1, n):
+        log_pi[j] = logsumexp(log_pi[:j] + log_p[:j, j])
+    log_pi -= log_c
+    return np.asarray(np.exp(log_pi - logsumexp(log_pi)), dtype=np.float64)
+
+
+def _stationary_gth(log_rates: FloatArray) -> FloatArray:
+    """Stationary distribution by Grassmann-Taksar-Heyman state reduction, in log space.
+
+    ``log_rates[j, l]`` is the log transition probability ``j -> l`` (the diagonal is
+    ignored; ``-inf`` marks impossible moves). GTH uses only sums and products of
+    non-negative numbers, so it can run on logarithms with ``logaddexp``: masses like
+    ``exp(-1000)`` that large ``alpha`` produces keep their relative accuracy instead
+    of underflowing, and the chain never looks reducible when it is not.
+    """
+    p = np.array(log_rates, dtype=np.float64)
+    n = p.shape[0]
+    np.fill_diagonal(p, -np.inf)
+    for k in range(n - 1, 0, -1):
+        total = logsumexp(p[k, :k])
+        if not np.isfinite(total):
+            raise NumericalError(
+                "the alpha-rank Markov chain is reducible (a state cannot reach the others), "
+                "so the stationary distribution is not unique. Fix: use a finite alpha, or "
+                "alpha=math.inf with a positive inf_alpha_eps."
+            )
+        p[:k, k] -= total
+        p[:k, :k] = np.logaddexp(p[:k, :k], p[:k, k][:, None] + p[k, :k][None, :])
+    log_pi = np.full(n, -np.inf)
+    log_pi[0] = 0.0
+    for j in range(1, n):
+        log_pi[j] = logsumexp(log_pi[:j] + p[:j, j])
+    return np.asarray(np.exp(log_pi - logsumexp(log_pi)), dtype=np.float64)
+
+
+def _inf_alpha_rate(delta: float, eps: float, scale: float) -> float:
+    if abs(delta) <= 1e-12 * scale:
+        return 0.5
+    return 1.0 - eps if delta > 0 else eps
+
+
+def alpha_rank(
+    payoffs: NormalFormGame | ArrayLike,
+    *,
+    alpha: float = 10.0,
+    population_size: int = 50,
+    single_population: bool | None = None,
+    local_selection: bool = False,
+    inf_alpha_eps: float = 0.01,
+    labels: tuple[str, ...] | None = None,
+) -> AlphaRankResult:
+    """Alpha-rank (Omidshafiei et al. 2019).
+
+    ``payoffs`` is either a square matrix ``M`` (single population: ``M[i, j]`` is the
+    payoff of strategy ``i`` against ``j``) or a :class:`NormalFormGame` (one population
+    per player; ``single_population=True`` uses one population for a symmetric
+    two-player game, ``B == A.T``).
+
+    Dynamics: ``m = population_size`` individuals per population; with probability
+    proportional to ``eta`` one of them mutates (``eta = 1/(n-1)`` single-population,
+    ``1/sum_k(n_k - 1)`` multi-population, mutations uniform over other strategies);
+    the mutant fixates with the Moran/Fermi probability
+
+    ``rho = [1 + sum_{l=1}^{m-1} prod_{k=1}^{l} exp(-alpha (f_mutant(k) - f_resident(k)))]^-1``.
+
+    * Multi-population: fitness is the mutating population's payoff in the profile,
+      so ``f_mutant - f_resident`` is constant and ``rho = (1-e^{-u}) / (1-e^{-m u})``,
+      ``u = alpha * (payoff gain)`` (``1/m`` when neutral).
+    * Single population (paper eq. for finite populations): with ``k`` mutants ``r``
+      among residents ``s``, ``f_r = ((k-1) M[r,r] + (m-k) M[r,s]) / (m-1)`` and
+      ``f_s = (k M[s,r] + (m-k-1) M[s,s]) / (m-1)``. ``local_selection=True`` uses
+      OpenSpiel's local model ``f_r - f_s = M[r,s] - M[s,r]`` instead.
+
+    ``alpha=math.inf`` gives infinite-alpha alpha-rank (Rowland et al. 2019): a mutant
+    that does strictly better fixates with rate ``1 - inf_alpha_eps``, a worse one with
+    ``inf_alpha_eps``, a neutral one with 1/2 (single population compares
+    ``M[r,s]`` with ``M[s,r]``). As ``alpha`` grows the stationary mass concentrates
+    on the sink strongly connected components of the response graph.
+    """
+    if population_size < 2:
+        raise InvalidGameError(f"population_size must be at least 2, got {population_size}.")
+    if not alpha >= 0:
+        raise InvalidGameError(f"alpha must be non-negative (or math.inf), got {alpha}.")
+    if math.isinf(alpha) and not 0 < inf_alpha_eps < 0.5:
+        raise InvalidGameError(f"inf_alpha_eps must lie in (0, 0.5), got {inf_alpha_eps}.")
+    m = int(population_size)
+    if isinstance(payoffs, NormalFormGame):
+        game = payoffs
+        if single_population:
+            if game.num_players != 2:
+                raise UnsupportedGameError(
+                    "single-population alpha-rank needs a symmetric two-player game."
+                )
+            a, b = game.bimatrix()
+            if a.shape[0] != a.shape[1] or not np.allclose(b, a.T):
+                raise UnsupportedGameError(
+                    "single-population alpha-rank needs a symmetric game (B == A.T). "
+                    "Fix: pass single_population=False for one population per player."
+                )
+            return _alpha_rank_single(
+                np.asarray(a), alpha, m, local_selection, inf_alpha_eps,
+                labels or game.strategies[0],
+            )
+        return _alpha_rank_multi(game, alpha, m, inf_alpha_eps, labels)
+    matrix = _matrix(payoffs, "payoff matrix")
+    if matrix.shape[0] != matrix.shape[1]:
+        raise InvalidGameError(
+            f"a single-population payoff matrix must be square, got {matrix.shape}. Fix: pass "
+            "a NormalFormGame for one population per player."
+        )
+    if single_population is False:
+        return _alpha_rank_multi(
+            NormalFormGame.from_bimatrix(matrix, matrix.T), alpha, m, inf_alpha_eps, labels
+        )
+    return _alpha_rank_single(
+        matrix, alpha, m, local_selection, inf_alpha_eps,
+        labels or tuple(str(i) for i in range(matrix.shape[0])),
+    )
+
+
+def _chain(log_rho: FloatArray, eta: float) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Fixation matrix, transition matrix ``eta * rho`` (+ self-loops) and its stationary law."""
+    rho = np.exp(log_rho)
+    c = eta * rho
+    np.fill_diagonal(c, 0.0)
+    np.fill_diagonal(c, 1.0 - c.sum(axis=1))
+    n = c.shape[0]
+    pi = _stationary(log_rho + math.log(eta)) if n > 1 else np.ones(1)
+    return rho, c, pi
+
+
+def _alpha_rank_single(
+    matrix: FloatArray,
+    alpha: float,
+    m: int,
+    local_selection: bool,
+    eps: float,
+    labels: tuple[str, ...],
+) -> AlphaRankResult:
+    n = matrix.shape[0]
+    if len(labels) != n:
+        raise InvalidGameError(f"{len(labels)} labels given for {n} strategies.")
+    scale = max(1.0, float(np.max(np.abs(matrix))))
+    log_rho = np.full((n, n), -np.inf)
+    k = np.arange(1, m, dtype=np.float64)
+    for s in range(n):
+        for r in range(n):
+            if r == s:
+                continue
+            if math.isinf(alpha):
+                log_rho[s, r] = math.log(_inf_alpha_rate(matrix[r, s] - matrix[s, r], eps, scale))
+                continue
+            if local_selection:
+                diff = np.full(m - 1, matrix[r, s] - matrix[s, r])
+            else:
+                f_r = ((k - 1) * matrix[r, r] + (m - k) * matrix[r, s]) / (m - 1)
+                f_s = (k * matrix[s, r] + (m - k - 1) * matrix[s, s]) / (m - 1)
+                diff = f_r - f_s
+            log_rho[s, r] = _log_fixation(diff, alpha)
+    eta = 1.0 / (n - 1) if n > 1 else 1.0
+    rho, c, pi = _chain(log_rho, eta)
+    return AlphaRankResult(
+        stationary=pi,
+        states=tuple((s,) for s in range(n)),
+        labels=tuple(labels),
+        marginals=(pi.copy(),),
+        transition=c,
+        fixation=rho,
+        alpha=float(alpha),
+        population_size=m,
+        single_population=True,
+    )
+
+
+def _alpha_rank_multi(
+    game: NormalFormGame,
+    alpha: float,
+    m: int,
+    eps: float,
+    labels: tuple[str, ...] | None,
+) -> AlphaRankResult:
+    sizes = game.num_strategies
+    n_states = int(np.prod(sizes))
+    if n_states > MAX_ALPHA_RANK_STATES:
+        raise UnsupportedGameError(
+            f"multi-population alpha-rank on this game has {n_states} profiles, more than "
+            f"{MAX_ALPHA_RANK_STATES}. Fix: prune dominated strategies or rank a subset."
+        )
+    states = list(np.ndindex(*sizes))
+    eta = 1.0 / sum(n - 1 for n in sizes) if sum(sizes) > len(sizes) else 1.0
+    scale = game.payoff_scale()
+    log_rho = np.full((n_states, n_states), -np.inf)
+    ids = np.arange(n_states).reshape(sizes)
+    for k, n_k in enumerate(sizes):
+        # move population k's axis last: [..., a] is the profile with population k at a
+        own = np.moveaxis(game.payoffs[k], k, -1).reshape(-1, n_k)
+        state_id = np.moveaxis(ids, k, -1).reshape(-1, n_k)
+        # delta[c, a, b]: population k's gain from switching a -> b in context c
+        delta = own[:, None, :] - own[:, :, None]
+        src = np.broadcast_to(state_id[:, :, None], delta.shape)
+        dst = np.broadcast_to(state_id[:, None, :], delta.shape)
+        off = ~np.eye(n_k, dtype=bool)[None, :, :].repeat(own.shape[0], axis=0)
+        log_rho[src[off], dst[off]] = _log_fixation_constant(delta[off], alpha, m, eps, scale)
+    rho, c, pi = _chain(log_rho, eta)
+    names = labels or tuple(
+        " / ".join(game.strategies[k][a] for k, a in enumerate(s)) for s in states
+    )
+    if len(names) != n_states:
+        raise InvalidGameError(f"{len(names)} labels given for {n_states} profiles.")
+    marginals = []
+    grid = pi.reshape(sizes)
+    for k in range(len(sizes)):
+        axes = tuple(a for a in range(len(sizes)) if a != k)
+        marginals.append(np.asarray(grid.sum(axis=axes), dtype=np.float64))
+    return AlphaRankResult(
+        stationary=pi,
+        states=tuple(tuple(int(x) for x in s) for s in states),
+        labels=tuple(names),
+        marginals=tuple(marginals),
+        transition=c,
+        fixation=rho,
+        alpha=float(alpha),
+        population_size=m,
+        single_population=False,
+    )
+
