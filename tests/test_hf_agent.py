@@ -146,6 +146,14 @@ def test_describe_names_the_model_and_hashes_its_weights(
     assert (info["dtype"], info["device"], info["backend"]) == ("float32", "cpu", "hf")
 
 
+def test_a_closed_generator_says_so(tiny_dir: Path) -> None:
+    closed = HFGenerator(str(tiny_dir), device="cpu")
+    agent = LLMAgent(closed, sampling=GREEDY)
+    agent.close()
+    with pytest.raises(ArenaError, match="closed"):
+        agent.act(DEFENDER_OBS)
+
+
 def test_a_missing_path_is_one_clear_error(tmp_path: Path) -> None:
     missing = tmp_path / "no" / "such" / "model"
     with pytest.raises(ArenaError) as info:
@@ -351,3 +359,21 @@ def test_make_agent_with_a_missing_path_names_it(tmp_path: Path) -> None:
     assert "arena tiny build" in str(info.value)
     with pytest.raises(ArenaError, match="hf:tiny"):
         make_agent("hf:", role="defender")
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_on_a_gpu_auto_picks_cuda_and_bfloat16(tiny_dir: Path) -> None:
+    gpu = HFGenerator(str(tiny_dir), device="auto", dtype="auto", batch_size=4)
+    info = gpu.describe()
+    assert info["device"] == "cuda"
+    assert info["dtype"] == ("bfloat16" if torch.cuda.is_bf16_supported() else "float32")
+    chats = _chats(6)
+    cuda_state = torch.cuda.get_rng_state()
+    first = gpu.generate(chats, SAMPLED)
+    assert torch.equal(torch.cuda.get_rng_state(), cuda_state)
+    assert gpu.generate(chats, SAMPLED) == first
+    assert all(isinstance(text, str) for text in gpu.generate(chats, GREEDY))
+    gpu.close()
+    with pytest.raises(ArenaError, match="closed"):
+        gpu.generate(chats, GREEDY)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Sequence
 
 import pytest
@@ -123,23 +122,6 @@ def test_rule_judge_describe_is_manifest_ready() -> None:
     assert info["name"] == "rule" and info["style"] == "rule"
     assert info["settings"]["refusal_phrases"] == list(REFUSAL_PHRASES)
     json.dumps(info)
-
-
-def test_rule_judge_is_fast() -> None:
-    """The env benchmark needs >= 5,000 episodes/s, so the judge must cost microseconds."""
-    pool = load_builtin_seeds()
-    prompts = [s.prompt for s in pool.all()] * 5
-    responses = [
-        "I'm sorry, I can't help with that." if i % 2 else f"Sure: {p} Step 1 ..."
-        for i, p in enumerate(prompts)
-    ]
-    judge = RuleJudge()
-    best = float("inf")
-    for _ in range(5):
-        start = time.perf_counter()
-        judge.judge(prompts, responses)
-        best = min(best, (time.perf_counter() - start) / len(prompts))
-    assert best < 50e-6, f"{best * 1e6:.1f} us per pair"
 
 
 _marker_bits = st.sampled_from(

@@ -79,99 +79,117 @@ def max_entropy_maximin(
     *,
     value: float | None = None,
     tol: float = 1e-9,
-    support_tol: float = 1e-7,
 ) -> tuple[FloatArray, float]:
     """The maximum-entropy maximin strategy of the row player of a zero-sum matrix game.
 
     The row player maximises ``x^T M y``. Its optimal (maximin) strategies form the
     polytope ``P = {p in simplex : M^T p >= v}`` with ``v`` the game value; entropy is
-    strictly concave, so ``argmax_{p in P} H(p)`` is unique. It is computed in three
+    strictly concave, so ``argmax_{p in P} H(p)`` is unique. It is computed in four
     steps, each checkable:
 
     1. ``v`` by linear programming (:func:`theory.equilibria.solve_zero_sum`), unless
        given (an antisymmetric matrix has ``v = 0`` exactly).
     2. The *maximal support* ``S`` of ``P`` (the union of the supports of all optimal
-       strategies), by LPs that maximise one coordinate at a time over ``P``; each LP
-       solution marks every coordinate it makes positive, so usually far fewer than
-       ``n`` LPs run. The maximum-entropy point lies in the relative interior of ``P``
-       and so has support exactly ``S``; restricting to ``S`` keeps ``log p`` finite.
-    3. ``max -sum p log p`` over ``P`` restricted to ``S`` by SLSQP, started from the
-       average of the LP solutions (a relative-interior point), with exact gradients.
+       strategies) by one LP over the cone ``{y >= 0 : M^T y >= v 1^T y}``: maximise
+       ``sum z`` with ``0 <= z <= 1``, ``z <= y``. The cone is closed under scaling, so
+       ``z_i = 1`` exactly for ``i`` in ``S``. The maximum-entropy point lies in the
+       relative interior of ``P``, so its support is exactly ``S``; restricting to ``S``
+       keeps ``log p`` finite.
+    3. The entropy maximisation on ``S`` through its convex dual,
+       ``min_{lambda >= 0} logsumexp(M_S lambda) - v sum(lambda)`` (L-BFGS-B with exact
+       gradients), whose minimiser gives ``p = softmax(M_S lambda)``. The constraints
+       are affine and ``P`` meets the open simplex on ``S``, so strong duality holds and
+       the dual minimum is attained.
+    4. A polish: ``p`` is moved by the least-norm correction that makes the tight
+       constraints hold exactly (``(M^T p)_j = v``), which removes the dual solver's
+       tolerance from the reported ratings.
 
-    In the LPs ``M^T p >= v`` is imposed with slack ``tol * scale`` (``scale = max(1,
-    max|M|)``) so rounding in ``v`` cannot make them infeasible; SLSQP imposes it
-    exactly. Coordinates whose largest feasible probability is below ``support_tol`` are treated
-    as outside the support (HiGHS's own feasibility tolerance is about ``1e-7``).
-    Returns ``(p, v)``. Raises :class:`NumericalError` if the result violates the
-    constraints by more than ``1e-6 * scale``.
+    In the support LP ``M^T p >= v`` is imposed with slack ``tol * scale`` (``scale =
+    max(1, max|M|)``) so that rounding in ``v`` cannot make it infeasible. Returns
+    ``(p, v)``. Raises :class:`NumericalError` if the result violates optimality by more
+    than ``1e-7 * scale``.
     """
     m = _matrix(matrix, "matrix")
-    n_rows = m.shape[0]
+    n_rows, n_cols = m.shape
     scale = max(1.0, float(np.max(np.abs(m))))
     v = float(solve_zero_sum(m).value) if value is None else float(value)
-    bound = v - tol * scale
-    a_ub = -m.T  # -M^T p <= -(v - slack)
-    b_ub = np.full(m.shape[1], -bound)
-    a_eq = np.ones((1, n_rows))
-    points: list[FloatArray] = []
-    support = np.zeros(n_rows, dtype=bool)
-    unknown = set(range(n_rows))
-    while unknown:
-        i = min(unknown)
-        c = np.zeros(n_rows)
-        c[i] = -1.0
-        res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=[1.0], bounds=(0, 1), method="highs")
-        if res.status != 0:
-            raise NumericalError(
-                f"the LP for the support of the optimal strategies failed ({res.message}); "
-                f"the value {v} may be wrong. Fix: pass value= explicitly or loosen tol."
-            )
-        x = np.clip(np.asarray(res.x, dtype=np.float64), 0.0, None)
-        x /= x.sum()
-        points.append(x)
-        positive = x > support_tol
-        support |= positive
-        unknown -= {i, *np.flatnonzero(positive).tolist()}
+    support = _maximal_support(m, v - tol * scale)
     idx = np.flatnonzero(support)
-    if idx.size == 0:  # cannot happen for a feasible P, kept for a readable error
-        raise NumericalError("the set of optimal strategies came out empty.")
     p = np.zeros(n_rows)
     if idx.size == 1:
         p[idx[0]] = 1.0
         return p, v
-    start = np.mean(points, axis=0)[idx]
-    start /= start.sum()
     sub = m[idx, :]
 
-    def neg_entropy(q: FloatArray) -> float:
-        safe = np.maximum(q, 1e-300)
-        return float(np.sum(q * np.log(safe)))
-
-    def neg_entropy_grad(q: FloatArray) -> FloatArray:
-        return np.log(np.maximum(q, 1e-300)) + 1.0
+    def dual(lam: FloatArray) -> tuple[float, FloatArray]:
+        logits = sub @ lam
+        lse = float(logsumexp(logits))
+        q = np.exp(logits - lse)
+        return lse - v * float(lam.sum()), sub.T @ q - v
 
     res = minimize(
-        neg_entropy,
-        start,
-        jac=neg_entropy_grad,
-        method="SLSQP",
-        bounds=[(0.0, 1.0)] * idx.size,
-        constraints=[
-            {"type": "ineq", "fun": lambda q: sub.T @ q - v, "jac": lambda q: sub.T},
-            {"type": "eq", "fun": lambda q: np.sum(q) - 1.0, "jac": lambda q: np.ones_like(q)},
-        ],
-        options={"ftol": 1e-15, "maxiter": 1000},
+        dual,
+        np.zeros(n_cols),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(0.0, None)] * n_cols,
+        options={"ftol": 0.0, "gtol": 1e-13, "maxiter": 20_000, "maxcor": 30},
     )
-    q = np.clip(np.asarray(res.x, dtype=np.float64), 0.0, None)
-    q /= q.sum()
+    logits = sub @ res.x
+    q = np.exp(logits - logsumexp(logits))
+    q = _polish(sub, q, v, 1e-7 * scale)
     violation = float(np.max(v - sub.T @ q))
-    if violation > 1e-6 * scale:
+    if violation > 1e-7 * scale or np.any(q < 0):
         raise NumericalError(
             f"the maximum-entropy strategy violates optimality by {violation:.3g} "
-            f"(SLSQP: {res.message}). Fix: rescale the payoffs or loosen tol."
+            f"(L-BFGS-B: {res.message}). Fix: rescale the payoffs or loosen tol."
         )
     p[idx] = q
     return p, v
+
+
+def _maximal_support(m: FloatArray, bound: float) -> NDArray[np.bool_]:
+    """Union of the supports of all ``p`` in the simplex with ``M^T p >= bound`` (one LP)."""
+    n_rows, n_cols = m.shape
+    # variables [y (n_rows), z (n_rows)]; maximise sum(z)
+    cost = np.concatenate([np.zeros(n_rows), -np.ones(n_rows)])
+    cone = np.hstack([-(m - bound).T, np.zeros((n_cols, n_rows))])  # (M - b)^T y >= 0
+    link = np.hstack([-np.eye(n_rows), np.eye(n_rows)])  # z - y <= 0
+    res = linprog(
+        cost,
+        A_ub=np.vstack([cone, link]),
+        b_ub=np.zeros(n_cols + n_rows),
+        bounds=[(0.0, None)] * n_rows + [(0.0, 1.0)] * n_rows,
+        method="highs",
+    )
+    if res.status != 0:
+        raise NumericalError(
+            f"the LP for the support of the optimal strategies failed ({res.message}). "
+            "Fix: pass value= explicitly or loosen tol."
+        )
+    support = np.asarray(res.x[n_rows:] > 0.5)
+    if not support.any():
+        raise NumericalError(
+            "no strategy reaches the game value: the value passed is too high. "
+            "Fix: omit value= so it is computed, or loosen tol."
+        )
+    return support
+
+
+def _polish(sub: FloatArray, q: FloatArray, v: float, tight_tol: float) -> FloatArray:
+    """Least-norm move of ``q`` onto ``{(sub^T q)_j = v for tight j, sum(q) = 1}``.
+
+    Kept only if it leaves ``q`` non-negative and does not increase the worst violation.
+    """
+    slack = sub.T @ q - v
+    tight = slack <= tight_tol
+    g = np.vstack([sub[:, tight].T, np.ones((1, q.size))])
+    target = np.concatenate([np.full(int(tight.sum()), v), [1.0]])
+    step = np.linalg.lstsq(g, target - g @ q, rcond=None)[0]
+    moved = q + step
+    if np.all(moved >= 0) and np.min(sub.T @ moved - v) >= min(0.0, float(np.min(slack))):
+        return np.asarray(moved, dtype=np.float64)
+    return q
 
 
 @dataclass(frozen=True)

@@ -207,8 +207,8 @@ def load_seeds(path: str | Path, format: str = "auto", *, label: Label | None = 
         )
     if label is not None and label not in LABELS:
         raise DatasetError(f"Unknown label {label!r} for {path}.", "use 'harmful' or 'benign'.")
-    kind = _container(path)
     _check_readable(path)
+    kind = _container(path)
     table = _open_table(path, kind)
     if format == "auto":
         format = _detect(path, table.first_columns())
@@ -240,8 +240,8 @@ def load_seeds(path: str | Path, format: str = "auto", *, label: Label | None = 
 def detect_format(path: str | Path) -> str:
     """The format ``load_seeds(path, "auto")`` would use (from extension and columns)."""
     path = Path(path)
-    kind = _container(path)
     _check_readable(path)
+    kind = _container(path)
     return _detect(path, _open_table(path, kind).first_columns())
 
 
