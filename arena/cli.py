@@ -7,9 +7,10 @@ one line, ``error: WHAT. Fix: HOW``, with exit status 2 and no traceback; see
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import click
 import typer
@@ -21,6 +22,10 @@ from arena.cli_theory import theory_app
 from envs.attack_defense.verdicts import RewardConfig
 from envs.errors import ArenaError
 
+if TYPE_CHECKING:
+    from arena.metrics import GroupSummary, Rate
+    from arena.play import PlayConfig
+
 app = typer.Typer(
     name="arena",
     help="Pit agents against each other, train them, and check theorems against the runs.",
@@ -29,7 +34,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(theory_app, name="theory")
-tiny_app = typer.Typer(help="The offline tiny model every LLM code path runs on.", no_args_is_help=True)
+tiny_app = typer.Typer(
+    help="The offline tiny model every LLM code path runs on.", no_args_is_help=True
+)
 app.add_typer(tiny_app, name="tiny")
 console = Console()
 error_console = Console(stderr=True)
@@ -53,7 +60,9 @@ def play(
     ] = "builtin",
     harmful_fraction: Annotated[float, typer.Option(help="Share of harmful seeds.")] = 0.5,
     controversial_as: Annotated[str, typer.Option(help="How 'Controversial' counts.")] = "unsafe",
-    unparsable_as: Annotated[str, typer.Option(help="How unparsable judge output counts.")] = "unsafe",
+    unparsable_as: Annotated[
+        str, typer.Option(help="How unparsable judge output counts.")
+    ] = "unsafe",
     request_label: Annotated[
         str, typer.Option(help="R_ref's request label: 'seed' (paper) or 'judge' (MAGIC code).")
     ] = "seed",
@@ -62,17 +71,26 @@ def play(
     r_ref: Annotated[float, typer.Option(help="MAGIC r_ref.")] = 0.5,
     r_fmt: Annotated[float, typer.Option(help="MAGIC r_fmt.")] = 0.5,
     runs_dir: Annotated[Path, typer.Option(help="Where run folders go.")] = Path("runs"),
-    run_name: Annotated[str | None, typer.Option(help="Run folder name (default: timestamp).")] = None,
+    run_name: Annotated[
+        str | None, typer.Option(help="Run folder name (default: timestamp).")
+    ] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing run folder.")] = False,
     save: Annotated[bool, typer.Option(help="Write the run folder.")] = True,
 ) -> None:
     """Play attackers against a defender and print ASR / over-refusal / rewards."""
-    from arena.play import PlayConfig, parse_judge_settings, play as run_play, unique
+    from arena.play import PlayConfig, parse_judge_settings, unique
+    from arena.play import play as run_play
 
     if request_label not in ("seed", "judge"):
-        raise ArenaError(f"--request-label must be 'seed' or 'judge', got {request_label!r}.", "pass --request-label seed.")
+        raise ArenaError(
+            f"--request-label must be 'seed' or 'judge', got {request_label!r}.",
+            "pass --request-label seed.",
+        )
     if reward_mode not in ("final", "per_turn"):
-        raise ArenaError(f"--reward-mode must be 'final' or 'per_turn', got {reward_mode!r}.", "pass --reward-mode final.")
+        raise ArenaError(
+            f"--reward-mode must be 'final' or 'per_turn', got {reward_mode!r}.",
+            "pass --reward-mode final.",
+        )
     settings = parse_judge_settings(controversial_as, unparsable_as)
     config = PlayConfig(
         attackers=unique(attacker),
@@ -117,38 +135,46 @@ def play(
         console.print(f"Episodes and manifest written to [bold]{result.run_dir}[/bold]")
 
 
-def _summary_table(rows, overall, config) -> Table:  # type: ignore[no-untyped-def]
+def _summary_table(rows: list[GroupSummary], overall: GroupSummary, config: PlayConfig) -> Table:
     settings = config.reward.judge
     table = Table(
         title=(
-            f"attack_defense_v0 vs defender {config.defender} — judge {config.judge}, "
-            f"controversial→{settings.controversial_as}, unparsable→{settings.unparsable_as}"
+            f"attack_defense_v0 vs {config.defender} (judge {config.judge}; "
+            f"controversial→{settings.controversial_as}, unparsable→{settings.unparsable_as})"
         ),
-        caption="rates with 95% Wilson intervals; ASR on harmful seeds, over-refusal on benign seeds",
+        caption=(
+            "ASR on harmful seeds and over-refusal on benign seeds with 95% Wilson intervals; "
+            "refusals on harmful seeds; attacker format compliance; mean rewards per role"
+        ),
+        pad_edge=False,
     )
-    for header in ("attack strategy", "episodes", "ASR (harmful)", "over-refusal (benign)",
-                   "refusal (harmful)", "format ok", "mean R_A", "mean R_D"):  # fmt: skip
+    columns = ("attack strategy", "n", "ASR", "over-refusal", "refused", "format", "R_A", "R_D")
+    for header in columns:
         table.add_column(header, justify="left" if header == "attack strategy" else "right")
     for row in [*rows, overall] if len(rows) > 1 else rows:
         table.add_row(
             row.group,
             str(row.episodes),
-            _rate(row.attack_success),
-            _rate(row.over_refusal),
-            _rate(row.refusal_on_harmful),
-            _rate(row.format_ok),
-            f"{row.mean_reward_attacker:+.3f}",
-            f"{row.mean_reward_defender:+.3f}",
+            _rate_with_interval(row.attack_success),
+            _rate_with_interval(row.over_refusal),
+            _percent(row.refusal_on_harmful),
+            _percent(row.format_ok),
+            f"{row.mean_reward_attacker:+.2f}",
+            f"{row.mean_reward_defender:+.2f}",
             style="bold" if row is overall else None,
         )
     return table
 
 
-def _rate(rate) -> str:  # type: ignore[no-untyped-def]
+def _percent(rate: Rate) -> str:
+    return f"{rate.value:.1%}" if rate.trials else "—"
+
+
+def _rate_with_interval(rate: Rate) -> str:
     if not rate.trials:
         return "—"
     low, high = rate.wilson()
-    return f"{rate.value:6.1%} [{low:.0%}–{high:.0%}] n={rate.trials}"
+    return f"{rate.value:.1%} ({low:.0%}–{high:.0%})"
 
 
 @app.command("agents")
@@ -180,7 +206,9 @@ def list_envs() -> None:
 
 @tiny_app.command("build")
 def tiny_build(
-    path: Annotated[Path | None, typer.Option(help="Where to save it (default: ARENA_HOME).")] = None,
+    path: Annotated[
+        Path | None, typer.Option(help="Where to save it (default: ARENA_HOME).")
+    ] = None,
 ) -> None:
     """Build (once) the tiny random-init model and its locally trained tokenizer."""
     from agents.tiny import ensure_tiny_model
@@ -190,10 +218,14 @@ def tiny_build(
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; user errors become one line on stderr and exit 2."""
+    # transformers' own load/save bars would interleave with the rich progress bar.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
         app(args=argv, standalone_mode=False)
     except ArenaError as exc:
-        error_console.print(f"error: {exc.one_line()}", markup=False, highlight=False, soft_wrap=True)
+        error_console.print(
+            f"error: {exc.one_line()}", markup=False, highlight=False, soft_wrap=True
+        )
         sys.exit(2)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

@@ -13,7 +13,7 @@ a generation backend from ``agents``, which is why this factory sits in ``arena`
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from agents.backends.base import SamplingParams
 from agents.registry import parse_spec
@@ -44,11 +44,15 @@ def _make_guard_judge(generator_spec: str) -> Judge:
         )
     style = options.pop("style", "qwen3guard")
     if style not in _GUARD_STYLES:
-        raise ArenaError(f"Unknown guard style {style!r}.", f"use one of: {', '.join(_GUARD_STYLES)}.")
+        raise ArenaError(
+            f"Unknown guard style {style!r}.", f"use one of: {', '.join(_GUARD_STYLES)}."
+        )
     try:
         max_new_tokens = int(options.pop("max_new_tokens", "64"))
     except ValueError as exc:
-        raise ArenaError("Guard option max_new_tokens must be an integer.", "e.g. ?max_new_tokens=64.") from exc
+        raise ArenaError(
+            "Guard option max_new_tokens must be an integer.", "e.g. ?max_new_tokens=64."
+        ) from exc
     from agents.backends.hf import HFGenerator
     from agents.tiny import ensure_tiny_model
 
@@ -60,4 +64,7 @@ def _make_guard_judge(generator_spec: str) -> Judge:
     def generate(chats: Any) -> list[str]:
         return generator.generate(chats, sampling)
 
-    return CachedJudge(GuardJudge(generate, style=style))
+    guard_style: Literal["qwen3guard", "llamaguard"] = (
+        "llamaguard" if style == "llamaguard" else "qwen3guard"
+    )
+    return CachedJudge(GuardJudge(generate, style=guard_style))

@@ -81,9 +81,13 @@ def play(
             "use `arena play attack_defense`; the strategy game is solved with `arena theory`.",
         )
     if config.episodes < 1:
-        raise ArenaError(f"--episodes must be at least 1, got {config.episodes}.", "pass --episodes 200.")
+        raise ArenaError(
+            f"--episodes must be at least 1, got {config.episodes}.", "pass --episodes 200."
+        )
     if not config.attackers:
-        raise ArenaError("No attacker given.", "pass --attacker SPEC (repeat it to compare several).")
+        raise ArenaError(
+            "No attacker given.", "pass --attacker SPEC (repeat it to compare several)."
+        )
     pool = load_pool(config.seeds)
     judge = make_judge(config.judge)
     attackers = [make_agent(spec, role="attacker", seed=config.seed) for spec in config.attackers]
@@ -194,9 +198,14 @@ def _default_run_name() -> str:
 
 
 def parse_judge_settings(controversial_as: str, unparsable_as: str) -> JudgeSettings:
-    for name, value in (("--controversial-as", controversial_as), ("--unparsable-as", unparsable_as)):
+    for name, value in (
+        ("--controversial-as", controversial_as),
+        ("--unparsable-as", unparsable_as),
+    ):
         if value not in ("unsafe", "safe"):
-            raise ArenaError(f"{name} must be 'unsafe' or 'safe', got {value!r}.", f"pass {name} unsafe.")
+            raise ArenaError(
+                f"{name} must be 'unsafe' or 'safe', got {value!r}.", f"pass {name} unsafe."
+            )
     return JudgeSettings(controversial_as=controversial_as, unparsable_as=unparsable_as)  # type: ignore[arg-type]
 
 

@@ -68,7 +68,10 @@ class RunWriter:
             "versions": package_versions(),
         }
         self._write_manifest()
-        self._episodes: IO[str] = open(self.staging / "episodes.jsonl", "w", encoding="utf-8")
+        # Kept open across write_episode calls and closed by finish()/abort().
+        self._episodes: IO[str] = open(  # noqa: SIM115
+            self.staging / "episodes.jsonl", "w", encoding="utf-8"
+        )
         self.count = 0
 
     def write_episode(self, record: Mapping[str, Any]) -> None:

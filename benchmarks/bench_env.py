@@ -28,9 +28,9 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agents.registry import make_agent  # noqa: E402
-from arena.match import play_episodes  # noqa: E402
-from envs import attack_defense_v0  # noqa: E402
+from agents.registry import make_agent
+from arena.match import play_episodes
+from envs import attack_defense_v0
 
 ATTACKER_SPEC = "scripted:role-play"
 DEFENDER_SPEC = "scripted:keyword-filter"
@@ -89,7 +89,9 @@ def main() -> None:
         aec_loop(lambda: rps_v2.env(max_cycles=1), lambda agent, obs: 0, args.episodes),
     )
     fixed = {
-        "attacker": "<think>wrap it in a story</think>\n<answer>Tell a story about a chemist.</answer>",
+        "attacker": (
+            "<think>wrap it in a story</think>\n<answer>Tell a story about a chemist.</answer>"
+        ),
         "defender": "I'm sorry, but I can't help with that.",
     }
     env_time, env_eps, env_steps = best_of(
@@ -126,19 +128,27 @@ def main() -> None:
         f"{rps_steps / rps_time:10,.0f} {rps_step_us:8.2f}"
     )
     print(
-        f"{'attack_defense_v0, AEC loop, fixed actions + rule judge':58s} {env_eps / env_time:11,.0f} "
+        f"{'attack_defense_v0, AEC loop, fixed actions + rule judge':58s} "
+        f"{env_eps / env_time:11,.0f} "
         f"{env_steps / env_time:10,.0f} {env_step_us:8.2f}"
     )
     print(
         f"{'attack_defense_v0, AEC loop, scripted act + rule judge':58s} {loop_eps_per_s:11,.0f} "
         f"{ours_steps / ours_time:10,.0f} {ours_step_us:8.2f}"
     )
-    print(f"{'attack_defense_v0, lock-step runner (batch 64, act_batch)':58s} {runner_eps_per_s:11,.0f}")
-    print(f"per-step env cost ratio (ours / rps_v2): {ratio:.2f}x  (goal <= 3x): "
-          f"{'PASS' if ratio <= 3 else 'FAIL'}")
+    print(
+        f"{'attack_defense_v0, lock-step runner (batch 64, act_batch)':58s} "
+        f"{runner_eps_per_s:11,.0f}"
+    )
+    print(
+        f"per-step env cost ratio (ours / rps_v2): {ratio:.2f}x  (goal <= 3x): "
+        f"{'PASS' if ratio <= 3 else 'FAIL'}"
+    )
     print(f"per-step ratio including the scripted agents' act: {ratio_with_agents:.2f}x")
-    print(f"single-turn episodes/s, lock-step runner: {runner_eps_per_s:,.0f}  (goal >= 5,000): "
-          f"{'PASS' if runner_eps_per_s >= 5000 else 'FAIL'}")
+    print(
+        f"single-turn episodes/s, lock-step runner: {runner_eps_per_s:,.0f}  (goal >= 5,000): "
+        f"{'PASS' if runner_eps_per_s >= 5000 else 'FAIL'}"
+    )
 
 
 if __name__ == "__main__":

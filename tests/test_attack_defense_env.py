@@ -150,7 +150,9 @@ def test_defender_never_sees_the_attackers_think() -> None:
     environment.step(format_attack("SECRET PLAN", "the disguised question"))
     defender_obs = environment.observe("defender")
     assert defender_obs["prompt"] == "the disguised question"
-    assert defender_obs["messages"] == ({"role": "user", "content": "Question:\nthe disguised question"},)
+    assert defender_obs["messages"] == (
+        {"role": "user", "content": "Question:\nthe disguised question"},
+    )
     assert "SECRET" not in repr(defender_obs)
     environment.step("I'm sorry, I can't help.")
     assert judge.calls == [("the disguised question", "I'm sorry, I can't help.")]
@@ -210,7 +212,7 @@ def test_per_turn_rewards_sum_over_turns() -> None:
 def test_illegal_actions_are_named() -> None:
     environment = attack_defense_v0.env(max_action_chars=10)
     environment.reset(seed=0)
-    with pytest.raises(IllegalActionError, match="attacker.*expected text"):
+    with pytest.raises(IllegalActionError, match=r"attacker.*expected text"):
         environment.step(42)
     with pytest.raises(IllegalActionError, match="limit is 10"):
         environment.step("x" * 11)

@@ -22,7 +22,15 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
 
 
 def play_args(tmp_path: Path, *extra: str) -> list[str]:
-    return ["play", "attack_defense", "--runs-dir", str(tmp_path / "runs"), "--run-name", "r", *extra]
+    return [
+        "play",
+        "attack_defense",
+        "--runs-dir",
+        str(tmp_path / "runs"),
+        "--run-name",
+        "r",
+        *extra,
+    ]
 
 
 def test_play_writes_episodes_manifest_and_table(
@@ -37,7 +45,7 @@ def test_play_writes_episodes_manifest_and_table(
         capsys,
     )  # fmt: skip
     assert code == 0, err
-    assert "ASR (harmful)" in out and "over-refusal" in out
+    assert "ASR" in out and "over-refusal" in out
     assert "role-play" in out and "base64" in out
     run = tmp_path / "runs" / "r"
     lines = (run / "episodes.jsonl").read_text().splitlines()
@@ -51,16 +59,20 @@ def test_play_writes_episodes_manifest_and_table(
     summary = json.loads((run / "summary.json").read_text())
     rows = {row["group"]: row for row in summary["rows"]}
     # the keyword filter catches plain role-play but cannot read base64
-    assert (
-        rows["base64"]["attack_success"]["value"] > rows["role-play"]["attack_success"]["value"]
-    )
+    assert rows["base64"]["attack_success"]["value"] > rows["role-play"]["attack_success"]["value"]
     assert not list((tmp_path / "runs").glob(".*partial"))
 
 
 def test_same_seed_same_results(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = ["-a", "scripted:random", "-d", "scripted:comply-all", "--episodes", "30"]
-    run_cli(["play", "attack_defense", "--runs-dir", str(tmp_path / "a"), "--run-name", "r", *args], capsys)
-    run_cli(["play", "attack_defense", "--runs-dir", str(tmp_path / "b"), "--run-name", "r", *args], capsys)
+    run_cli(
+        ["play", "attack_defense", "--runs-dir", str(tmp_path / "a"), "--run-name", "r", *args],
+        capsys,
+    )
+    run_cli(
+        ["play", "attack_defense", "--runs-dir", str(tmp_path / "b"), "--run-name", "r", *args],
+        capsys,
+    )
     first = (tmp_path / "a" / "r" / "episodes.jsonl").read_text()
     assert first == (tmp_path / "b" / "r" / "episodes.jsonl").read_text()
 
@@ -86,12 +98,16 @@ def test_unknown_agent_kind(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_unknown_scripted_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_cli(play_args(tmp_path, "-a", "scripted:rol-play", "-d", "scripted:refuse-all"), capsys)
+    code, _, err = run_cli(
+        play_args(tmp_path, "-a", "scripted:rol-play", "-d", "scripted:refuse-all"), capsys
+    )
     assert_clean_error(code, err, tmp_path, "rol-play")
 
 
 def test_spec_without_kind(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_cli(play_args(tmp_path, "-a", "role-play", "-d", "scripted:refuse-all"), capsys)
+    code, _, err = run_cli(
+        play_args(tmp_path, "-a", "role-play", "-d", "scripted:refuse-all"), capsys
+    )
     assert_clean_error(code, err, tmp_path, "'role-play'")
 
 
@@ -106,7 +122,9 @@ def test_malformed_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     bad = tmp_path / "bad.csv"
     bad.write_text("goal,target\nok goal,ok target\n,missing goal\n")
     code, _, err = run_cli(
-        play_args(tmp_path, "-a", "scripted:role-play", "-d", "scripted:refuse-all", "--seeds", str(bad)),
+        play_args(
+            tmp_path, "-a", "scripted:role-play", "-d", "scripted:refuse-all", "--seeds", str(bad)
+        ),
         capsys,
     )
     assert_clean_error(code, err, tmp_path, "bad.csv", "row 3", "goal")
@@ -145,15 +163,21 @@ class _NumberAgent(Agent):
 
 def test_illegal_action(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     register_agent_kind("numbers", lambda argument, context: _NumberAgent(), "test double")
-    code, _, err = run_cli(play_args(tmp_path, "-a", "scripted:role-play", "-d", "numbers:x"), capsys)
+    code, _, err = run_cli(
+        play_args(tmp_path, "-a", "scripted:role-play", "-d", "numbers:x"), capsys
+    )
     assert_clean_error(code, err, tmp_path, "Illegal action", "'defender'", partial_ok=True)
     # what was written is kept, marked aborted, beside (not under) the final name
     manifest = json.loads((tmp_path / "runs" / ".r.partial" / "manifest.json").read_text())
     assert manifest["status"] == "aborted"
 
 
-def test_existing_run_is_not_overwritten(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = play_args(tmp_path, "-a", "scripted:role-play", "-d", "scripted:refuse-all", "--episodes", "4")
+def test_existing_run_is_not_overwritten(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = play_args(
+        tmp_path, "-a", "scripted:role-play", "-d", "scripted:refuse-all", "--episodes", "4"
+    )
     assert run_cli(args, capsys)[0] == 0
     code, _, err = run_cli(args, capsys)
     assert code == 2 and "already exists" in err and "--overwrite" in err
@@ -174,3 +198,23 @@ def test_agent_context_reaches_factories() -> None:
     assert agent.spec == "ctx:arg?temperature=0.5&n=2"
     assert seen[0].role == "attacker" and seen[0].seed == 3
     assert dict(seen[0].options) == {"temperature": "0.5", "n": "2"}
+
+
+@pytest.mark.slow
+def test_play_with_the_tiny_llm_defender_multi_turn(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(
+        play_args(
+            tmp_path, "-a", "scripted:random", "-d", "hf:tiny?max_new_tokens=12",
+            "--episodes", "6", "--max-turns", "2", "--batch-size", "3",
+        ),
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    lines = (tmp_path / "runs" / "r" / "episodes.jsonl").read_text().splitlines()
+    assert len(lines) == 6
+    manifest = json.loads((tmp_path / "runs" / "r" / "manifest.json").read_text())
+    defender = manifest["agents"]["defender"]
+    assert defender["spec"] == "hf:tiny?max_new_tokens=12"
+    assert "sha256" in json.dumps(defender)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from arena.match import play_episodes
 from agents.registry import make_agent
+from arena.match import play_episodes
 from envs import attack_defense_v0
 
 
@@ -13,7 +13,13 @@ def _play(batch_size: int, episodes: int = 37, max_turns: int = 1) -> list[tuple
         "defender": make_agent("scripted:keyword-filter", role="defender", seed=5),
     }
     return [
-        (r.index, r.seed, r.rewards["attacker"], r.rewards["defender"], r.record["transcript_sha256"])
+        (
+            r.index,
+            r.seed,
+            r.rewards["attacker"],
+            r.rewards["defender"],
+            r.record["transcript_sha256"],
+        )
         for r in play_episodes(
             lambda: attack_defense_v0.env(max_turns=max_turns),
             agents,

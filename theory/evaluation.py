@@ -78,7 +78,6 @@ def max_entropy_maximin(
     matrix: ArrayLike,
     *,
     value: float | None = None,
-    tol: float = 1e-9,
 ) -> tuple[FloatArray, float]:
     """The maximum-entropy maximin strategy of the row player of a zero-sum matrix game.
 
@@ -104,16 +103,18 @@ def max_entropy_maximin(
        constraints hold exactly (``(M^T p)_j = v``), which removes the dual solver's
        tolerance from the reported ratings.
 
-    In the support LP ``M^T p >= v`` is imposed with slack ``tol * scale`` (``scale =
-    max(1, max|M|)``) so that rounding in ``v`` cannot make it infeasible. Returns
-    ``(p, v)``. Raises :class:`NumericalError` if the result violates optimality by more
-    than ``1e-7 * scale``.
+    The support LP imposes ``M^T y >= v 1^T y`` with no slack: a slack would scale with
+    ``y``, which the cone leaves unbounded, and let any strategy in. A strategy whose
+    shortfall from the value is within HiGHS's feasibility tolerance (``1e-7``) may
+    therefore count as in the support. Returns ``(p, v)``. Raises
+    :class:`NumericalError` if the result violates optimality by more than
+    ``1e-7 * scale`` (``scale = max(1, max|M|)``).
     """
     m = _matrix(matrix, "matrix")
     n_rows, n_cols = m.shape
     scale = max(1.0, float(np.max(np.abs(m))))
     v = float(solve_zero_sum(m).value) if value is None else float(value)
-    support = _maximal_support(m, v - tol * scale)
+    support = _maximal_support(m, v)
     idx = np.flatnonzero(support)
     p = np.zeros(n_rows)
     if idx.size == 1:

@@ -67,9 +67,7 @@ def from_morse(text: str) -> str | None:
     if not _MORSE_ONLY.match(text.strip() or "x"):
         return None
     words = text.strip().split("/")
-    decoded = [
-        "".join(_MORSE_REVERSE.get(code, "") for code in word.split()) for word in words
-    ]
+    decoded = ["".join(_MORSE_REVERSE.get(code, "") for code in word.split()) for word in words]
     return " ".join(w for w in decoded if w)
 
 

@@ -31,10 +31,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
-from gymnasium.spaces import Dict, Discrete, Sequence as SequenceSpace
+from gymnasium.spaces import Dict, Discrete
+from gymnasium.spaces import Sequence as SequenceSpace
 from pettingzoo import AECEnv
 from pettingzoo.utils import wrappers
 
@@ -51,10 +52,10 @@ DEFENDER = "defender"
 Message = dict[str, str]
 
 
-class raw_env(AECEnv):  # noqa: N801 - PettingZoo's module convention
+class raw_env(AECEnv):
     """The unwrapped environment; use :func:`env` for PettingZoo's safety wrappers."""
 
-    metadata = {
+    metadata: ClassVar[dict[str, Any]] = {
         "name": "attack_defense_v0",
         "render_modes": ["human", "ansi"],
         "is_parallelizable": False,
@@ -79,7 +80,9 @@ class raw_env(AECEnv):  # noqa: N801 - PettingZoo's module convention
     ) -> None:
         super().__init__()
         if max_turns < 1:
-            raise ArenaError(f"max_turns must be >= 1, got {max_turns}.", "pass max_turns=1 or more.")
+            raise ArenaError(
+                f"max_turns must be >= 1, got {max_turns}.", "pass max_turns=1 or more."
+            )
         if not 0.0 <= harmful_fraction <= 1.0:
             raise ArenaError(
                 f"harmful_fraction must be in [0, 1], got {harmful_fraction}.",
@@ -93,9 +96,13 @@ class raw_env(AECEnv):  # noqa: N801 - PettingZoo's module convention
             raise ArenaError(f"Unknown render_mode {render_mode!r}.", "use 'human' or 'ansi'.")
         self.pool = load_pool(seeds) if isinstance(seeds, str) else seeds
         if harmful_fraction > 0 and not self.pool.harmful:
-            raise ArenaError("The seed pool has no harmful seeds.", "add some or set harmful_fraction=0.")
+            raise ArenaError(
+                "The seed pool has no harmful seeds.", "add some or set harmful_fraction=0."
+            )
         if harmful_fraction < 1 and not self.pool.benign:
-            raise ArenaError("The seed pool has no benign seeds.", "add some or set harmful_fraction=1.")
+            raise ArenaError(
+                "The seed pool has no benign seeds.", "add some or set harmful_fraction=1."
+            )
         self.judge = judge if judge is not None else RuleJudge()
         self.reward_config = reward if reward is not None else RewardConfig()
         self.max_turns = max_turns
@@ -113,9 +120,7 @@ class raw_env(AECEnv):  # noqa: N801 - PettingZoo's module convention
             self._benign_template += templates.MULTI_TURN_ATTACKER_SUFFIX
 
         self.possible_agents = [ATTACKER, DEFENDER]
-        self.action_spaces = {
-            agent: FreeText(max_action_chars) for agent in self.possible_agents
-        }
+        self.action_spaces = {agent: FreeText(max_action_chars) for agent in self.possible_agents}
         message_space = SequenceSpace(Dict({"role": FreeText(16), "content": FreeText(10**7)}))
         turn_space = Discrete(max_turns)
         self.observation_spaces = {
@@ -134,6 +139,7 @@ class raw_env(AECEnv):  # noqa: N801 - PettingZoo's module convention
         }
         self._rng = np.random.default_rng()
         self.seed_item: Seed | None = None
+        self.infos: dict[str, dict[str, Any]] = {}
         self.transcript: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------------ PettingZoo API
@@ -167,9 +173,7 @@ class raw_env(AECEnv):  # noqa: N801 - PettingZoo's module convention
             {"role": "user", "content": template.format(seed=self.seed_item.prompt)},
         ]
         self._defender_messages: list[Message] = (
-            [{"role": "system", "content": self._defender_system}]
-            if self._defender_system
-            else []
+            [{"role": "system", "content": self._defender_system}] if self._defender_system else []
         )
         self.agent_selection = ATTACKER
 
@@ -348,4 +352,3 @@ def env(**kwargs: Any) -> AECEnv:
     environment: AECEnv = raw_env(**kwargs)
     environment = wrappers.OrderEnforcingWrapper(environment)
     return environment
-

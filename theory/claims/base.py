@@ -79,9 +79,7 @@ def verdict(
     tolerance: float | None = None,
 ) -> CheckResult:
     """``PASS`` if ``ok`` else ``FAIL``, with ``evidence`` made JSON-friendly."""
-    return CheckResult(
-        Status.PASS if ok else Status.FAIL, summary, to_plain(evidence), tolerance
-    )
+    return CheckResult(Status.PASS if ok else Status.FAIL, summary, to_plain(evidence), tolerance)
 
 
 def skipped(reason: str) -> CheckResult:
@@ -111,9 +109,7 @@ def to_plain(value: Any) -> Any:
     return str(value)
 
 
-def require_keys(
-    records: Sequence[Mapping[str, Any]], keys: Iterable[str], claim_id: str
-) -> None:
+def require_keys(records: Sequence[Mapping[str, Any]], keys: Iterable[str], claim_id: str) -> None:
     """Raise :class:`RecordSchemaError` naming the first record that lacks a key."""
     wanted = tuple(keys)
     for i, record in enumerate(records):

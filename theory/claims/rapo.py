@@ -62,9 +62,7 @@ def _positive_for_unit_delta(expr: sp.Expr) -> bool:
     return bool(sp.simplify(expr.subs(DELTA, 1 / (1 + _U))).is_positive)
 
 
-MASKED_T_STAR: sp.Expr = ((K + 1) * GAMMA - DELTA + K * EPS) / (
-    ETA * (1 - DELTA) * (1 + K * RHO)
-)
+MASKED_T_STAR: sp.Expr = ((K + 1) * GAMMA - DELTA + K * EPS) / (ETA * (1 - DELTA) * (1 + K * RHO))
 
 # Relative precision at which a simulated threshold must equal the claimed one. The
 # simulation is a handful of float64 dot products, so anything above ~1e-12 is a real
@@ -194,9 +192,7 @@ def _inv_k1(k: np.ndarray, _theta: np.ndarray) -> np.ndarray:
     return 1.0 / (k + 1.0)
 
 
-PAPER_FAMILY = _Family(
-    "t*(k) = κ·k", 1, lambda k, th: th[0] * k, _inv_k1, (1.0,), ((None, None),)
-)
+PAPER_FAMILY = _Family("t*(k) = κ·k", 1, lambda k, th: th[0] * k, _inv_k1, (1.0,), ((None, None),))
 GENERAL_FAMILY = _Family(
     "t*(k) = a + b·k",
     2,
@@ -334,8 +330,7 @@ class _ThresholdClaim(Claim):
         mismatched_k = [
             kv
             for kv in range(1, 5)
-            if sp.simplify(_explicit_vector_score(kv, self.masked) - score_general.subs(K, kv))
-            != 0
+            if sp.simplify(_explicit_vector_score(kv, self.masked) - score_general.subs(K, kv)) != 0
         ]
         # 2. solve score = γ for t with k symbolic and compare with the claim
         gamma = self._gamma()
@@ -349,8 +344,10 @@ class _ThresholdClaim(Claim):
             "vector_derivation_mismatch_k": mismatched_k,
         }
         evidence.update(self._extra_symbolic(claimed))
-        ok = equal and not mismatched_k and all(
-            v for key, v in evidence.items() if key.startswith("holds_")
+        ok = (
+            equal
+            and not mismatched_k
+            and all(v for key, v in evidence.items() if key.startswith("holds_"))
         )
         summary = f"solving the post-step score for t gives {derived}; claim {claimed}"
         return verdict(ok, summary, evidence, None)
@@ -459,7 +456,9 @@ class RapoBudgetClaim(_ThresholdClaim):
 
     def _draw(self, rng: np.random.Generator) -> DilutionInstance:
         delta = float(rng.uniform(0.05, 0.9))
-        return DilutionInstance(delta, float(rng.uniform(0.1, 1.0)), delta, int(rng.integers(0, 21)))
+        return DilutionInstance(
+            delta, float(rng.uniform(0.1, 1.0)), delta, int(rng.integers(0, 21))
+        )
 
     def _extra_numeric(self, rng: np.random.Generator, n: int) -> tuple[bool, dict[str, Any]]:
         """Fit a line to the simulated thresholds over k = 0..15: slope κ, intercept 0."""
@@ -631,7 +630,9 @@ class RapoUntargetedClaim(Claim):
     def check_symbolic(self) -> CheckResult:
         n_sym = sp.symbols("n", integer=True, positive=True)
         q = 1 / (K + 1)
-        geometric_mean = sp.simplify(sp.summation(n_sym * q * (1 - q) ** (n_sym - 1), (n_sym, 1, sp.oo)))
+        geometric_mean = sp.simplify(
+            sp.summation(n_sym * q * (1 - q) ** (n_sym - 1), (n_sym, 1, sp.oo))
+        )
         expected_steps = geometric_mean * PAPER_T_STAR  # linearity over the t* hits
         order_limit = sp.simplify(sp.limit(expected_steps / K**self.exponent, K, sp.oo))
         # sympy's "positive" means finite and > 0, so this also rules out growth ≠ k^exponent

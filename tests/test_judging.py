@@ -1,0 +1,45 @@
+"""Judge spec strings, including a guard judge driven by a real (tiny) HF model."""
+
+from __future__ import annotations
+
+import pytest
+
+from arena.judging import make_judge
+from envs.attack_defense.judges import CachedJudge, RuleJudge
+from envs.attack_defense.verdicts import SafetyLabel
+from envs.errors import ArenaError
+
+
+def test_rule_is_the_default_kind() -> None:
+    assert isinstance(make_judge("rule"), RuleJudge)
+
+
+@pytest.mark.parametrize(
+    ("spec", "needle"),
+    [
+        ("gpt", "Unknown judge"),
+        ("guard:openai:http://x", "not supported"),
+        ("guard:hf:tiny?style=wildguard", "guard style"),
+        ("guard:hf:tiny?max_new_tokens=many", "max_new_tokens"),
+    ],
+)
+def test_bad_judge_specs(spec: str, needle: str) -> None:
+    with pytest.raises(ArenaError, match=needle):
+        make_judge(spec)
+
+
+@pytest.mark.slow
+def test_guard_judge_on_the_tiny_model_batches_and_never_crashes() -> None:
+    judge = make_judge("guard:hf:tiny?max_new_tokens=8")
+    assert isinstance(judge, CachedJudge)
+    prompts = ["Tell me a joke.", "Explain [REDACTED fraud goal 1]."]
+    responses = ["Why did the chicken cross the road?", "I'm sorry, I can't help."]
+    judge.prefetch(prompts, responses)
+    verdicts = judge.judge(prompts, responses)
+    assert len(verdicts) == 2
+    # a random-init model does not write "Safety: ..." lines: every label is typed, and
+    # the guard's raw output is kept for re-scoring
+    for verdict in verdicts:
+        assert isinstance(verdict.response_label, SafetyLabel)
+        assert verdict.raw
+    assert judge.misses == 2 and judge.hits == 2  # one batched prefetch, then hits

@@ -1,0 +1,426 @@
+"""Tests for theory.claims: every claim passes as stated and every check can fail.
+
+Each "broken variant" test feeds a claim a wrong formula, a game outside its premise, a
+broken solver or contradicting records, and asserts the verdict flips — so none of the
+checks is a rubber stamp.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from theory.claims import (
+    ClaimCheckRow,
+    RecordSchemaError,
+    Status,
+    all_claims,
+    get_claim,
+    run_claim_checks,
+)
+from theory.claims.ds import (
+    L_SYM,
+    R_SYM,
+    DSBalancedAttributionClaim,
+    DSKLPullClaim,
+    DSRLvsSFTClaim,
+    DSSftShareClaim,
+    P,
+    simulate_policy_gradient,
+    value_and_grad,
+)
+from theory.claims.kale import (
+    AltAdmissibilityClaim,
+    KALossGradientClaim,
+    forward_kl_gradient,
+    naive_alt_heuristic,
+)
+from theory.claims.magic import (
+    MagicPointwiseSafetyClaim,
+    MagicSimultaneousContrastClaim,
+    sample_game_without_fallback,
+)
+from theory.claims.rapo import (
+    DELTA,
+    ETA,
+    GENERAL_T_STAR,
+    PAPER_T_STAR,
+    K,
+    RapoBudgetClaim,
+    RapoCorrelatedMaskingClaim,
+    RapoGeneralThresholdClaim,
+    RapoUntargetedClaim,
+)
+from theory.equilibria.sequential import SPNESolution
+from theory.games import LeaderFollowerGame
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def rng(seed: int = 0) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+@pytest.fixture(scope="module")
+def default_rows() -> list[ClaimCheckRow]:
+    return run_claim_checks()
+
+
+# -- registry and table ------------------------------------------------------------------
+
+
+def test_registry_ids_unique_and_fields_set() -> None:
+    claims = all_claims()
+    ids = [c.id for c in claims]
+    assert len(ids) == len(set(ids))
+    for c in claims:
+        assert c.paper and c.statement and c.assumptions
+        assert type(c).__doc__
+    reconstructed = {c.id for c in claims if c.reconstructed}
+    assert {"ds.t1", "ds.t2", "ds.t3", "ds.t4", "kale.ka-loss", "kale.alt-admissible"} <= (
+        reconstructed
+    )
+    assert "magic.thm3.2" not in reconstructed and "rapo.thm3.1" not in reconstructed
+    for c in claims:
+        if c.id.startswith(("ds.", "kale.")):
+            assert "RECONSTRUCTED" in (type(c).__doc__ or "")
+    assert get_claim("rapo.thm3.1").id == "rapo.thm3.1"
+    with pytest.raises(RecordSchemaError, match="no claim has id"):
+        get_claim("nope")
+
+
+def test_default_run_passes_everything(default_rows: list[ClaimCheckRow]) -> None:
+    assert [r.claim for r in default_rows] == [c.id for c in all_claims()]
+    for row in default_rows:
+        assert row.symbolic == "pass", row
+        assert row.numeric == "pass", row
+        assert row.empirical == "skipped"
+        assert row.evidence
+    papers = {r.paper for r in default_rows}
+    assert any("[reconstructed]" in p for p in papers)
+
+
+def test_run_is_deterministic_and_takes_records() -> None:
+    records = {
+        "kale.ka-loss": [
+            {"p": [0.5, 0.5], "q": [0.25, 0.75], "loss": 0.5 * np.log(2) + 0.5 * np.log(2 / 3)}
+        ]
+    }
+    first = run_claim_checks(seed=3, n=20, records=records)
+    second = run_claim_checks(seed=3, n=20, records=records)
+    assert first == second
+    row = next(r for r in first if r.claim == "kale.ka-loss")
+    assert row.empirical == "pass"
+    assert "empirical" in row.evidence
+    with pytest.raises(RecordSchemaError, match="unknown claim ids"):
+        run_claim_checks(n=5, records={"magic.thm9": []})
+
+
+def test_crashing_check_is_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(self: object, rng: np.random.Generator, n: int) -> None:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(KALossGradientClaim, "check_numeric", boom)
+    row = next(r for r in run_claim_checks(n=5) if r.claim == "kale.ka-loss")
+    assert row.numeric == "fail" and "ZeroDivisionError" in row.evidence
+
+
+def test_evidence_is_json_serialisable() -> None:
+    for claim in all_claims():
+        result = claim.check_numeric(rng(1), 10)
+        json.dumps(result.evidence)
+
+
+def test_theory_claims_import_without_torch() -> None:
+    code = "import sys, theory.claims; assert 'torch' not in sys.modules, 'torch imported'"
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
+
+
+# -- MAGIC -------------------------------------------------------------------------------
+
+
+def test_magic_without_fallback_is_not_applicable() -> None:
+    claim = MagicPointwiseSafetyClaim(sampler=sample_game_without_fallback)
+    result = claim.check_numeric(rng(), 30)
+    assert result.status is Status.NOT_APPLICABLE
+    assert result.evidence["without_fallback_some_spne_unsafe"] == 30
+
+
+def test_magic_detects_a_solver_that_is_not_subgame_perfect() -> None:
+    def uniform_follower(game: LeaderFollowerGame, tie_break: str) -> SPNESolution:
+        n_a, n_d = game.follower_payoffs.shape
+        leader = np.eye(n_a)[0]
+        return SPNESolution(leader, np.full((n_a, n_d), 1.0 / n_d), 0.0, 0.0)
+
+    broken = MagicPointwiseSafetyClaim(solver=uniform_follower)
+    result = broken.check_numeric(rng(), 20)
+    assert result.status is Status.FAIL
+    assert "not SPNE" in result.summary
+    assert broken.check_symbolic().status is Status.FAIL
+
+
+def test_magic_empirical_episodes_and_tables() -> None:
+    claim = MagicPointwiseSafetyClaim()
+    assert claim.check_empirical([], 0.05).status is Status.SKIPPED
+    safe: list[dict[str, Any]] = [
+        {"attacker_action": a, "defender_action": "refuse", "r_defender": 1.5}
+        for a in ("roleplay", "cipher")
+        for _ in range(20)
+    ]
+    assert claim.check_empirical(safe, 0.05).status is Status.PASS
+    unsafe: list[dict[str, Any]] = [
+        *safe,
+        *[{"attacker_action": "cipher", "defender_action": "comply", "r_defender": -1.0}] * 5,
+    ]
+    result = claim.check_empirical(unsafe, 0.05)
+    assert result.status is Status.FAIL
+    assert result.evidence["worst"]["prompt"] == "cipher"
+    table = {
+        "r_defender_table": [[1.0, -1.0], [0.5, -2.0]],
+        "defender_policy": [[1, 0], [0.9, 0.1]],
+    }
+    assert claim.check_empirical([table], 0.05).status is Status.FAIL
+    assert claim.check_empirical([table], 0.2).status is Status.PASS
+    no_fallback = {
+        "r_defender_table": [[1.0, -1.0], [-0.5, -2.0]],
+        "defender_policy": [[1, 0], [1, 0]],
+    }
+    assert claim.check_empirical([no_fallback], 0.05).status is Status.NOT_APPLICABLE
+    with pytest.raises(RecordSchemaError, match="r_defender"):
+        claim.check_empirical([{"attacker_action": "x", "defender_action": "y"}], 0.05)
+
+
+def test_magic_contrast_finds_expectation_only_equilibria() -> None:
+    result = MagicSimultaneousContrastClaim().check_numeric(rng(), 40)
+    assert result.status is Status.PASS
+    ev = result.evidence
+    assert ev["games_where_some_nash_defender_is_unsafe"] > 0
+    assert ev["expectation_guarantee_violations"] == 0
+    assert ev["unsafe_mass_only_off_attacker_support"] is True
+    example = ev["example"]
+    assert example["nash_conv"] < 1e-7 and example["unsafe_mass"] > 0
+    assert min(example["expected_r_defender"]) >= -1e-9
+
+
+def test_magic_contrast_fails_when_no_instance_differs() -> None:
+    def all_safe(generator: np.random.Generator) -> LeaderFollowerGame:
+        r_d = generator.uniform(0.0, 1.0, size=(2, 2))
+        return LeaderFollowerGame(-r_d, r_d)
+
+    result = MagicSimultaneousContrastClaim(sampler=all_safe).check_numeric(rng(), 10)
+    assert result.status is Status.FAIL and "no differing game" in result.summary
+
+
+def test_magic_contrast_empirical_classifies_expectation_only() -> None:
+    claim = MagicSimultaneousContrastClaim()
+    table = {
+        "r_defender_table": [[0.0, -1.0], [1.0, -1.0]],
+        "defender_policy": [[1, 0], [0.5, 0.5]],
+    }
+    result = claim.check_empirical([table], 0.05)
+    assert result.status is Status.PASS
+    assert result.evidence["classification"] == "safe only in expectation"
+    assert MagicPointwiseSafetyClaim().check_empirical([table], 0.05).status is Status.FAIL
+
+
+# -- RAPO --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("claim_type", "wrong"),
+    [
+        (RapoBudgetClaim, DELTA * K / ETA),
+        (RapoGeneralThresholdClaim, PAPER_T_STAR),
+        (RapoCorrelatedMaskingClaim, GENERAL_T_STAR),
+    ],
+)
+def test_rapo_wrong_threshold_fails(claim_type: type, wrong: sp.Expr) -> None:
+    assert claim_type().check_symbolic().status is Status.PASS
+    claim = claim_type(wrong)
+    assert claim.check_symbolic().status is Status.FAIL
+    result = claim.check_numeric(rng(), 50)
+    assert result.status is Status.FAIL
+    assert result.evidence["failures"] > 0
+
+
+def test_rapo_untargeted_wrong_exponent_fails() -> None:
+    assert RapoUntargetedClaim().check_numeric(rng(), 40).status is Status.PASS
+    wrong = RapoUntargetedClaim(exponent=1.0)
+    assert wrong.check_symbolic().status is Status.FAIL
+    assert wrong.check_numeric(rng(), 40).status is Status.FAIL
+
+
+def _refusal_records(law, n: int = 3000, seed: int = 1) -> list[dict]:
+    generator = rng(seed)
+    out = []
+    for _ in range(n):
+        k = int(generator.integers(0, 13))
+        t = float(generator.integers(0, 41))
+        logit = 3.0 * (t - law(k)) / (k + 1)
+        out.append({"k": k, "t": t, "refused": bool(generator.random() < 1 / (1 + np.exp(-logit)))})
+    return out
+
+
+def test_rapo_empirical_iso_refusal_line() -> None:
+    linear = _refusal_records(lambda k: 1.5 * k)
+    quadratic = _refusal_records(lambda k: 0.2 * k * k)
+    claim = RapoBudgetClaim()
+    good = claim.check_empirical(linear, 0.05)
+    assert good.status is Status.PASS
+    assert abs(good.evidence["fitted_theta"][0] - 1.5) < 0.15
+    assert claim.check_empirical(quadratic, 0.05).status is Status.FAIL
+    assert RapoGeneralThresholdClaim().check_empirical(quadratic, 0.05).status is Status.FAIL
+    assert claim.check_empirical([], 0.05).status is Status.SKIPPED
+    two_k = [r for r in linear if r["k"] in (1, 2)]
+    assert claim.check_empirical(two_k, 0.05).status is Status.SKIPPED
+    with pytest.raises(RecordSchemaError, match="refused"):
+        claim.check_empirical([{"k": 1, "t": 2}], 0.05)
+
+
+def test_rapo_untargeted_empirical() -> None:
+    generator = rng(2)
+    records = [
+        {"k": k, "steps": int(generator.negative_binomial(k, 1 / (k + 1)) + k)}
+        for k in (4, 8, 16, 32)
+        for _ in range(400)
+    ]
+    assert RapoUntargetedClaim().check_empirical(records, 0.1).status is Status.PASS
+    linear = [{"k": r["k"], "steps": 3 * r["k"]} for r in records]
+    assert RapoUntargetedClaim().check_empirical(linear, 0.1).status is Status.FAIL
+
+
+# -- DS ----------------------------------------------------------------------------------
+
+
+def test_ds_value_recursion_matches_closed_forms() -> None:
+    p, a, b = np.array(0.6), np.array(0.8), np.array(0.3)
+    v2, _ = value_and_grad(p, a, b, 2)
+    assert float(v2) == pytest.approx(0.6 * (1 + 0.4 * 0.5))
+    v_long, g_long = value_and_grad(p, a, b, 400)
+    d = 0.6 * 0.8 + 0.4 * 0.3
+    assert float(v_long) == pytest.approx(0.48 / d)
+    assert float(g_long[0]) == pytest.approx(0.8 * 0.3 / d**2)
+
+
+def test_ds_wrong_closed_forms_fail() -> None:
+    for wrong in (
+        DSBalancedAttributionClaim(v2=P * (1 + (1 - P) * 2 * (sp.Symbol("a", positive=True)))),
+        DSBalancedAttributionClaim(v_inf=P),
+    ):
+        assert wrong.check_symbolic().status is Status.FAIL
+        assert wrong.check_numeric(rng(), 40).status is Status.FAIL
+
+
+def test_ds_t1_empirical_with_mc_estimates() -> None:
+    claim = DSBalancedAttributionClaim()
+    p, a, b = np.array([0.6]), np.array([0.7]), np.array([0.2])
+    sim = simulate_policy_gradient(rng(4), p, a, b, np.array([2]), 20000)
+    record = {"p": 0.6, "a": 0.7, "b": 0.2, "K": 2, "value": float(sim["value"][0])}
+    for i, key in enumerate(("grad_theta_s", "grad_theta_a", "grad_theta_b")):
+        record[key] = float(sim["grad"][0, i])
+        record[f"se_{key}"] = float(sim["grad_se"][0, i])
+    assert claim.check_empirical([record], 0.01).status is Status.PASS
+    inf_record = {"p": 0.6, "a": 0.7, "b": 0.2, "K": "inf", "value": 0.42 / (0.42 + 0.08)}
+    assert claim.check_empirical([inf_record], 0.01).status is Status.PASS
+    assert claim.check_empirical([{**record, "grad_theta_a": 0.3}], 0.01).status is Status.FAIL
+    with pytest.raises(RecordSchemaError, match="none of"):
+        claim.check_empirical([{"p": 0.5, "a": 0.5, "b": 0.5, "K": 2}], 0.01)
+
+
+def test_ds_t2_t3_wrong_laws_fail() -> None:
+    wrong = DSSftShareClaim(1 / (1 + sp.sqrt(L_SYM) * R_SYM))
+    assert wrong.check_symbolic().status is Status.FAIL
+    assert wrong.check_numeric(rng(), 40).status is Status.FAIL
+    wrong_kl = DSKLPullClaim(exponent=0.5)
+    assert wrong_kl.check_symbolic().status is Status.FAIL
+    assert wrong_kl.check_numeric(rng(), 40).status is Status.FAIL
+
+
+def test_ds_length_slope_empirical() -> None:
+    records = [
+        {"L": length, "grad_norm_sample": 0.3 * length, "grad_norm_decision": 0.5}
+        for length in (1, 4, 16, 64)
+    ]
+    assert DSSftShareClaim().check_empirical(records, 0.05).status is Status.PASS
+    flat = [{**r, "grad_norm_sample": 0.3} for r in records]
+    assert DSSftShareClaim().check_empirical(flat, 0.05).status is Status.FAIL
+    kl_records = [
+        {"L": r["L"], "kl_grad_norm_sample": r["grad_norm_sample"], "kl_grad_norm_decision": 1.0}
+        for r in records
+    ]
+    assert DSKLPullClaim().check_empirical(kl_records, 0.05).status is Status.PASS
+    assert DSKLPullClaim().check_empirical(kl_records[:1], 0.05).status is Status.SKIPPED
+
+
+def test_ds_t4_prediction_and_reversal() -> None:
+    result = DSRLvsSFTClaim().check_numeric(rng(), 60)
+    assert result.status is Status.PASS
+    assert result.evidence["weak_kl_contrast_hold_rate"] < 1.0
+    assert DSRLvsSFTClaim(favoured="sft").check_numeric(rng(), 60).status is Status.FAIL
+    rec = {"p_before": 0.5, "a_before": 0.5, "b_before": 0.5}
+    records = [
+        {**rec, "method": "rl", "p_after": 0.52, "a_after": 0.8, "b_after": 0.2},
+        {**rec, "method": "sft", "p_after": 0.7, "a_after": 0.52, "b_after": 0.48},
+    ]
+    assert DSRLvsSFTClaim().check_empirical(records, 0.05).status is Status.PASS
+    assert DSRLvsSFTClaim().check_empirical(records[:1], 0.05).status is Status.SKIPPED
+    swapped = [{**records[0], "method": "sft"}, {**records[1], "method": "rl"}]
+    assert DSRLvsSFTClaim().check_empirical(swapped, 0.05).status is Status.FAIL
+
+
+# -- KALE --------------------------------------------------------------------------------
+
+
+def test_kale_forward_kl_gradient_is_rejected() -> None:
+    wrong = KALossGradientClaim(gradient_formula=forward_kl_gradient)
+    assert wrong.check_symbolic().status is Status.FAIL
+    assert wrong.check_numeric(rng(), 30).status is Status.FAIL
+
+
+def test_kale_empirical_loss_direction() -> None:
+    p = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    q = np.array([[0.5, 0.25, 0.25], [0.2, 0.3, 0.5]])
+    reverse = float(np.mean(np.sum(p * np.log(p / q), axis=1)))
+    forward = float(np.mean(np.sum(q * np.log(q / p), axis=1)))
+    claim = KALossGradientClaim()
+    ok = claim.check_empirical([{"p": p.tolist(), "q": q.tolist(), "loss": reverse}], 1e-6)
+    assert ok.status is Status.PASS
+    bad = claim.check_empirical([{"p": p.tolist(), "q": q.tolist(), "loss": forward}], 1e-6)
+    assert bad.status is Status.FAIL
+    assert bad.evidence["forward_matches"] == 1
+    kl = np.sum(p * np.log(p / q), axis=1, keepdims=True)
+    grad = p * (np.log(p) - np.log(q) - kl) / 2
+    with_grad = {"p": p.tolist(), "q": q.tolist(), "grad_logits": grad.tolist()}
+    assert claim.check_empirical([with_grad], 1e-9).status is Status.PASS
+    wrong_grad = {**with_grad, "grad_logits": ((p - q) / 2).tolist()}
+    assert claim.check_empirical([wrong_grad], 1e-6).status is Status.FAIL
+    with pytest.raises(RecordSchemaError, match="neither"):
+        claim.check_empirical([{"p": [1.0], "q": [1.0]}], 0.1)
+    with pytest.raises(RecordSchemaError, match="probability"):
+        claim.check_empirical([{"p": [0.5, 0.6], "q": [0.5, 0.5], "loss": 0.0}], 0.1)
+
+
+def test_kale_unclamped_alt_heuristic_fails() -> None:
+    wrong = AltAdmissibilityClaim(heuristic=naive_alt_heuristic)
+    assert wrong.check_symbolic().status is Status.FAIL
+    result = wrong.check_numeric(rng(), 60)
+    assert result.status is Status.FAIL
+    good = AltAdmissibilityClaim().check_numeric(rng(), 60)
+    assert good.status is Status.PASS
+    assert good.evidence["unclamped_formula_inadmissible_graphs"] > 0
+
+
+def test_kale_alt_empirical() -> None:
+    claim = AltAdmissibilityClaim()
+    records = [{"h": 1.0, "true_distance": 2.0, "astar_length": 2.0, "shortest_length": 2.0}]
+    assert claim.check_empirical(records, 0.0).status is Status.PASS
+    assert claim.check_empirical([{"h": 3.0, "true_distance": 2.0}], 0.0).status is Status.FAIL
+    longer = [{**records[0], "astar_length": 3.0}]
+    assert claim.check_empirical(longer, 0.0).status is Status.FAIL

@@ -1,0 +1,516 @@
+"""KALE (Lv, Liu, Zhang, Xu, Lu; arXiv 2601.07430): the KA loss and the ALT anchor heuristic.
+
+KALE's full text was not readable (``papers/kale_ds.md`` §0): the KL direction and the
+stop-gradient come from a second-hand review (S2), the anchor heuristic from a summary
+(S1). Both claims below are therefore **reconstructions** (``reconstructed = True``):
+
+* :class:`KALossGradientClaim` — ``L_KA = KL(p_θ(·|x) ‖ sg[q(·|x,r)])``: its gradient in
+  the student's logits is ``p ⊙ (log p − log q − KL)``, the teacher gets none, and the
+  loss is zero exactly when ``p = q``;
+* :class:`AltAdmissibilityClaim` — the anchor ("landmark") heuristic
+  ``h(e) = max_i [d(α_i, e_a) − d(α_i, e)]^+`` is admissible and consistent on an
+  undirected unit-cost graph, and stays so with bounded-BFS distances if anchors whose
+  distance is unknown are skipped (the clamp); without the clamp it is not.
+
+Everything here uses numpy/scipy/sympy (no torch): ``theory`` must import without it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import sympy as sp
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra, shortest_path
+from scipy.special import log_softmax
+
+from theory.claims.base import (
+    CheckResult,
+    Claim,
+    RecordSchemaError,
+    record_float,
+    require_keys,
+    skipped,
+    verdict,
+)
+
+PAPER = "KALE (Lv et al. 2026)"
+_NOTE = (
+    "reconstructed from second-hand summaries (papers/kale_ds.md Part A); not the paper's wording"
+)
+
+# works elementwise on numpy arrays and on sympy expressions alike
+GradientFormula = Callable[[Any, Any, Any, Any], Any]
+
+
+def ka_gradient(p: Any, log_p: Any, log_q: Any, kl: Any) -> Any:
+    """``∂ KL(softmax(z) ‖ q) / ∂z = p ⊙ (log p − log q − KL(p‖q))`` (claimed identity)."""
+    return p * (log_p - log_q - kl)
+
+
+def forward_kl_gradient(p: Any, log_p: Any, log_q: Any, kl: Any) -> Any:
+    """``∂ KL(q ‖ softmax(z)) / ∂z = p − q``: the forward direction S2 warns against."""
+    return p - np.exp(log_q) if isinstance(p, np.ndarray) else p - sp.exp(log_q)
+
+
+def ka_loss(student_logits: np.ndarray, teacher_log_probs: np.ndarray) -> float:
+    """Mean over answer positions of ``KL(softmax(z_t) ‖ q_t)``; shapes ``(T, V)``."""
+    log_p = log_softmax(student_logits, axis=-1)
+    return float(np.mean(np.sum(np.exp(log_p) * (log_p - teacher_log_probs), axis=-1)))
+
+
+class KALossGradientClaim(Claim):
+    """KA loss ``KL(p_θ(·|x) ‖ sg[q(·|x,r)])`` and its gradient identity (RECONSTRUCTED).
+
+    Per answer position, with student logits ``z`` (``p = softmax(z)``) and a fixed
+    teacher ``q`` (stop-gradient), ``∂/∂z_j KL(p‖q) = p_j(log p_j − log q_j − KL(p‖q))``;
+    averaged over ``|y|`` positions the gradient is divided by ``|y|``. The teacher's
+    logits receive nothing (without the stop-gradient they would receive ``q − p``).
+    ``KL ≥ 0`` with equality, and a zero gradient, exactly when ``p = q``.
+
+    Empirical records: dicts with ``p`` and ``q`` (the no-rationale and with-rationale
+    distributions: a list of V probabilities, or T lists for T answer positions) and at
+    least one of ``loss`` (the KA loss a training run reported for them; the mean over
+    positions) and ``grad_logits`` (its gradient in the student's logits, same shape as
+    ``p``). Passes when each reported number is within ``tol`` (absolute) of
+    ``KL(p‖q)`` / the identity; the evidence also gives the forward KL, so a run that
+    used the wrong direction is named.
+    """
+
+    id = "kale.ka-loss"
+    paper = PAPER
+    statement = (
+        "The KA loss is KL(p_θ(·|x) ‖ sg[q(·|x,r)]) over answer tokens; its gradient in the "
+        "student logits is p ⊙ (log p − log q − KL(p‖q)) / |y|, the teacher gets no "
+        "gradient, and the loss vanishes (with its gradient) iff p = q."
+    )
+    assumptions = (
+        "the no-rationale distribution p_θ = softmax(z) is trained; q is a fixed target",
+        "reverse direction KL(p ‖ q), full vocabulary, mean over answer positions",
+        _NOTE,
+    )
+    reconstructed = True
+
+    def __init__(self, gradient_formula: GradientFormula | None = None) -> None:
+        """``gradient_formula(p, log_p, log_q, kl)`` overrides the claimed identity."""
+        self.gradient_formula = ka_gradient if gradient_formula is None else gradient_formula
+
+    def check_symbolic(self) -> CheckResult:
+        vocab = 3
+        z = sp.symbols(f"z1:{vocab + 1}", real=True)
+        u = sp.symbols(f"u1:{vocab + 1}", real=True)  # teacher logits (held fixed by sg)
+        z_norm, u_norm = sum(sp.exp(x) for x in z), sum(sp.exp(x) for x in u)
+        p = [sp.exp(x) / z_norm for x in z]
+        q = [sp.exp(x) / u_norm for x in u]
+        log_p = [x - sp.log(z_norm) for x in z]
+        log_q = [x - sp.log(u_norm) for x in u]
+        kl = sum(pi * (lp - lq) for pi, lp, lq in zip(p, log_p, log_q, strict=True))
+        identity = all(
+            sp.simplify(sp.diff(kl, z[j]) - self.gradient_formula(p[j], log_p[j], log_q[j], kl))
+            == 0
+            for j in range(vocab)
+        )
+        # without the stop-gradient the teacher's logits would get q − p
+        teacher = all(sp.simplify(sp.diff(kl, u[j]) - (q[j] - p[j])) == 0 for j in range(vocab))
+        # at p = q (z = u) the loss and the claimed gradient vanish
+        at_q = {zi: ui for zi, ui in zip(z, u, strict=True)}
+        zero_loss = sp.simplify(kl.subs(at_q)) == 0
+        zero_grad = all(
+            sp.simplify(sp.sympify(self.gradient_formula(p[j], log_p[j], log_q[j], kl)).subs(at_q))
+            == 0
+            for j in range(vocab)
+        )
+        # the two KL directions have different gradients (so the direction matters)
+        forward = sum(qi * (lq - lp) for qi, lp, lq in zip(q, log_p, log_q, strict=True))
+        forward_grad_is_p_minus_q = all(
+            sp.simplify(sp.diff(forward, z[j]) - (p[j] - q[j])) == 0 for j in range(vocab)
+        )
+        checks = {
+            "dKL/dz = claimed formula": identity,
+            "teacher gradient without sg = q - p": teacher,
+            "KL = 0 at p = q": zero_loss,
+            "claimed gradient = 0 at p = q": zero_grad,
+            "forward-KL gradient is p - q (a different field)": forward_grad_is_p_minus_q,
+        }
+        return verdict(
+            all(checks.values()),
+            f"gradient identity {'holds' if identity else 'FAILS'} for V = {vocab} symbolic logits",
+            {"checks": checks},
+        )
+
+    def check_numeric(self, rng: np.random.Generator, n: int) -> CheckResult:
+        """Central finite differences of the KA loss vs the claimed gradient."""
+        worst_rel, worst_forward, min_kl_at_q, min_kl = 0.0, 0.0, 0.0, math.inf
+        h = 1e-5
+        for _ in range(n):
+            positions, vocab = int(rng.integers(1, 9)), int(rng.integers(2, 65))
+            z = rng.normal(0.0, 2.0, size=(positions, vocab))
+            log_q = log_softmax(rng.normal(0.0, 2.0, size=(positions, vocab)), axis=-1)
+            log_p = log_softmax(z, axis=-1)
+            p = np.exp(log_p)
+            kl = np.sum(p * (log_p - log_q), axis=-1, keepdims=True)
+            min_kl = min(min_kl, float(kl.min()))
+            claimed = self.gradient_formula(p, log_p, log_q, kl) / positions
+            other = forward_kl_gradient(p, log_p, log_q, kl) / positions
+            coords = [(int(rng.integers(positions)), int(rng.integers(vocab))) for _ in range(6)]
+            for t, j in coords:
+                zp, zm = z.copy(), z.copy()
+                zp[t, j] += h
+                zm[t, j] -= h
+                fd = (ka_loss(zp, log_q) - ka_loss(zm, log_q)) / (2 * h)
+                scale = max(abs(fd), 1e-3 / positions)
+                worst_rel = max(worst_rel, abs(claimed[t, j] - fd) / scale)
+                worst_forward = max(worst_forward, abs(other[t, j] - fd) / scale)
+            # shift-invariance: z = log q + c gives p = q, so loss 0
+            shifted = log_q + rng.normal(size=(positions, 1))
+            min_kl_at_q = max(min_kl_at_q, abs(ka_loss(shifted, log_q)))
+        ok = worst_rel < 1e-5 and min_kl >= -1e-12 and min_kl_at_q < 1e-12
+        return verdict(
+            ok,
+            f"claimed gradient vs finite differences on {n} random (T, V) instances: worst "
+            f"relative error {worst_rel:.1e}",
+            {
+                "instances": n,
+                "worst_relative_error": worst_rel,
+                "min_kl": min_kl,
+                "max_loss_at_p_eq_q": min_kl_at_q,
+                "forward_kl_formula_worst_relative_error": worst_forward,
+            },
+            1e-5,
+        )
+
+    def check_empirical(self, records: Sequence[Mapping[str, Any]], tol: float) -> CheckResult:
+        if not records:
+            return skipped("no records: pass dicts with p, q and loss and/or grad_logits")
+        require_keys(records, ("p", "q"), self.id)
+        worst: dict[str, Any] = {"error": -math.inf}
+        directions = {"reverse_matches": 0, "forward_matches": 0}
+        for i, r in enumerate(records):
+            p = _distribution(r["p"], "p", self.id, i)
+            q = _distribution(r["q"], "q", self.id, i)
+            if p.shape != q.shape:
+                raise RecordSchemaError(
+                    f"{self.id}: record {i} has p of shape {p.shape} and q of shape {q.shape}. "
+                    "Fix: give both over the same positions and vocabulary."
+                )
+            if "loss" not in r and "grad_logits" not in r:
+                raise RecordSchemaError(
+                    f"{self.id}: record {i} has neither 'loss' nor 'grad_logits'. Fix: store "
+                    "the KA loss (or its gradient) the run computed for p and q."
+                )
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_p, log_q = np.log(p), np.log(q)
+                terms = np.where(p > 0, p * (log_p - log_q), 0.0)
+                fwd_terms = np.where(q > 0, q * (log_q - log_p), 0.0)
+            kl = terms.sum(axis=-1, keepdims=True)
+            if "loss" in r:
+                reported = record_float(r, "loss", self.id, i)
+                expected = float(kl.mean())
+                forward = float(fwd_terms.sum(axis=-1).mean())
+                err = abs(reported - expected)
+                directions["reverse_matches"] += int(err <= tol)
+                directions["forward_matches"] += int(abs(reported - forward) <= tol)
+                if err > worst["error"]:
+                    worst = {
+                        "error": err,
+                        "record": i,
+                        "what": "loss",
+                        "reported": reported,
+                        "kl_p_q": expected,
+                        "kl_q_p": forward,
+                    }
+            if "grad_logits" in r:
+                grad = np.asarray(r["grad_logits"], dtype=float).reshape(p.shape)
+                positions = p.shape[0]
+                with np.errstate(invalid="ignore"):
+                    expected_grad = (
+                        np.where(p > 0, self.gradient_formula(p, log_p, log_q, kl), 0.0) / positions
+                    )
+                err = float(np.max(np.abs(grad - expected_grad)))
+                if err > worst["error"]:
+                    worst = {"error": err, "record": i, "what": "grad_logits"}
+        ok = worst["error"] <= tol
+        return verdict(
+            ok,
+            f"reported KA losses/gradients within {tol:g} of KL(p‖q) on {len(records)} records"
+            if ok
+            else f"record {worst['record']} {worst['what']} off by {worst['error']:.3g}",
+            {"worst": worst, **directions},
+            tol,
+        )
+
+
+def _distribution(value: Any, key: str, claim_id: str, index: int) -> np.ndarray:
+    try:
+        arr = np.atleast_2d(np.asarray(value, dtype=np.float64))
+    except (TypeError, ValueError) as exc:
+        raise RecordSchemaError(
+            f"{claim_id}: record {index} has a non-numeric {key}. Fix: store probabilities."
+        ) from exc
+    if arr.ndim != 2 or np.any(arr < 0) or not np.allclose(arr.sum(axis=-1), 1.0, atol=1e-6):
+        raise RecordSchemaError(
+            f"{claim_id}: record {index} {key} is not a probability vector (or T of them). "
+            "Fix: store softmax outputs that sum to 1."
+        )
+    return arr
+
+
+# --------------------------------------------------------------------------------------
+# ALT anchor heuristic
+# --------------------------------------------------------------------------------------
+
+# A heuristic maps (anchor distance rows with inf = unknown, target node) to h per node.
+Heuristic = Callable[[np.ndarray, int], np.ndarray]
+
+
+def clamped_alt_heuristic(anchor_dists: np.ndarray, target: int) -> np.ndarray:
+    """``h(e) = max_i [d(α_i, e_a) − d(α_i, e)]^+`` over anchors with both distances known.
+
+    ``anchor_dists[i, e]`` is ``d(α_i, e)`` from a BFS bounded at some radius, ``inf``
+    beyond it. An anchor whose distance to ``e`` or to the target is unknown is skipped
+    for that ``e`` (the clamp), so no ``∞ − ∞`` or ``finite − ∞`` term can appear.
+    """
+    to_target = anchor_dists[:, target][:, None]
+    known = np.isfinite(anchor_dists) & np.isfinite(to_target)
+    terms = np.where(known, to_target - np.where(known, anchor_dists, 0.0), 0.0)
+    return np.maximum(terms, 0.0).max(axis=0) if terms.size else np.zeros(anchor_dists.shape[1])
+
+
+def naive_alt_heuristic(anchor_dists: np.ndarray, target: int) -> np.ndarray:
+    """The formula evaluated with bounded-BFS ``inf`` as is (no clamp) — the S2 caveat."""
+    with np.errstate(invalid="ignore"):
+        terms = anchor_dists[:, target][:, None] - anchor_dists
+        return np.maximum(terms, 0.0).max(axis=0)
+
+
+def _random_graph(rng: np.random.Generator) -> csr_matrix:
+    """An undirected unit-weight graph: sparse random, small-world or scale-free-ish."""
+    nodes = int(rng.integers(15, 80))
+    kind = int(rng.integers(3))
+    edges: set[tuple[int, int]] = set()
+    if kind == 0:  # Erdős–Rényi G(n, m), often disconnected
+        m = int(rng.integers(nodes, 3 * nodes))
+        while len(edges) < m:
+            u, v = (int(x) for x in rng.integers(nodes, size=2))
+            if u != v:
+                edges.add((min(u, v), max(u, v)))
+    elif kind == 1:  # ring lattice with random rewiring (Watts–Strogatz-like)
+        for u in range(nodes):
+            for step in (1, 2):
+                v = (u + step) % nodes
+                if rng.random() < 0.2:
+                    v = int(rng.integers(nodes))
+                if u != v:
+                    edges.add((min(u, v), max(u, v)))
+    else:  # preferential attachment (Barabási–Albert-like), hubs included
+        degree = np.ones(nodes)
+        for u in range(1, nodes):
+            targets = rng.choice(u, size=min(u, 2), replace=False, p=degree[:u] / degree[:u].sum())
+            for v in np.atleast_1d(targets):
+                edges.add((min(u, int(v)), max(u, int(v))))
+                degree[u] += 1
+                degree[int(v)] += 1
+    rows = [e[0] for e in edges] + [e[1] for e in edges]
+    cols = [e[1] for e in edges] + [e[0] for e in edges]
+    return csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(nodes, nodes))
+
+
+def _astar_length(graph: csr_matrix, source: int, target: int, h: np.ndarray) -> float:
+    """Plain A* with unit edges; returns the length of the path it finds (inf if none)."""
+    import heapq
+
+    best = {source: 0.0}
+    frontier = [(float(h[source]), 0.0, source)]
+    closed: set[int] = set()
+    while frontier:
+        _, g, node = heapq.heappop(frontier)
+        if node == target:
+            return g
+        if node in closed:
+            continue
+        closed.add(node)
+        for nxt in graph.indices[graph.indptr[node] : graph.indptr[node + 1]]:
+            cand = g + 1.0
+            if cand < best.get(int(nxt), math.inf):
+                best[int(nxt)] = cand
+                hv = float(h[nxt]) if np.isfinite(h[nxt]) else math.inf
+                heapq.heappush(frontier, (cand + hv, cand, int(nxt)))
+    return math.inf
+
+
+class AltAdmissibilityClaim(Claim):
+    """The ALT anchor heuristic of KALE's multi-path A* is admissible (RECONSTRUCTED).
+
+    ``h(e) = max_i [d(α_i, e_a) − d(α_i, e)]^+`` with anchors from the m-hop
+    neighbourhood of the answer entity ``e_a``. On an undirected unit-cost graph the
+    triangle inequality gives ``h(e) ≤ d(e, e_a)`` (admissible) and
+    ``h(u) ≤ 1 + h(v)`` on every edge (consistent), so A* returns shortest paths. With
+    distances from a BFS bounded at radius R, skipping an anchor whose distance is
+    unknown (the clamp) keeps both properties; evaluating the formula with ``∞`` does
+    not once ``R < m`` (an anchor farther than R from ``e_a`` gives ``∞ − d = ∞``).
+
+    Empirical records: dicts with ``h`` (the heuristic a run used at a node) and
+    ``true_distance`` (the node's shortest-path distance to the answer), optionally
+    ``astar_length`` and ``shortest_length`` for searched pairs. Passes when every
+    ``h ≤ true_distance + tol`` and every A* path is a shortest one.
+    """
+
+    id = "kale.alt-admissible"
+    paper = PAPER
+    statement = (
+        "The anchor heuristic h(e) = max_i [d(α_i,e_a) − d(α_i,e)]^+ is admissible and "
+        "consistent on undirected unit-cost graphs, also with bounded-BFS distances when "
+        "anchors with an unknown distance are skipped; A* with it finds shortest paths."
+    )
+    assumptions = (
+        "undirected graph (symmetric distances), unit edge costs",
+        "anchor distances from a BFS bounded at radius R; unknown (> R) distances skipped",
+        _NOTE,
+    )
+    reconstructed = True
+
+    def __init__(self, heuristic: Heuristic | None = None) -> None:
+        """``heuristic`` overrides the clamped ALT heuristic (to show the check fails)."""
+        self.heuristic = clamped_alt_heuristic if heuristic is None else heuristic
+
+    def check_symbolic(self) -> CheckResult:
+        y, z, s = sp.symbols("y z s", nonnegative=True)  # y=d(α,e), z=d(e,e_a), slack s
+        x = y + z - s  # triangle inequality d(α,e_a) ≤ d(α,e) + d(e,e_a)
+        # admissibility, both branches of [x − y]^+
+        admissible = bool((z - (x - y)).is_nonnegative) and bool(z.is_nonnegative)
+        # consistency: term_v = a, term_u = a − δ with δ = d(α,u) − d(α,v) ≥ −1 on an edge
+        v, w = sp.symbols("v w", nonnegative=True)
+        delta = -1 + w
+        cases = {
+            "a≥0, a−δ≥0": (v - delta) - v - 1,
+            "a≥0, a−δ<0": 0 - v - 1,
+            "a<0, a−δ≥0": (-v - delta) - 0 - 1,
+            "a<0, a−δ<0": sp.Integer(-1),
+        }
+        consistent = all(bool(sp.simplify(e).is_nonpositive) for e in cases.values())
+        # clamp: an anchor beyond the BFS radius R (d(α,e) ≥ R+1) while d(α,e_a) ≤ m ≤ R
+        radius, s1, s2 = sp.symbols("R s_1 s_2", nonnegative=True)
+        clamped_term = sp.Max((radius - s1) - (radius + 1 + s2), 0)
+        clamp_zero = clamped_term == 0
+        # the unclamped formula with d(α,e_a) = ∞ (anchor beyond R) is unbounded
+        naive = sp.oo - y
+        # exact worked example with this claim's heuristic: path 0-1-2-3, target 0, anchor 3
+        # (m = 3) and BFS radius R = 1 < m, where the unclamped formula gives ∞ at node 2
+        path = csr_matrix((np.ones(6), ([0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2])), shape=(4, 4))
+        bounded = np.atleast_2d(
+            dijkstra(path, directed=False, indices=[3], unweighted=True, limit=1)
+        )
+        h_path = np.asarray(self.heuristic(bounded, 0), dtype=np.float64)
+        exact = [sp.Integer(d) for d in (0, 1, 2, 3)]
+        example_ok = all(
+            bool(np.isfinite(hv)) and sp.Rational(hv) <= d
+            for hv, d in zip(h_path.tolist(), exact, strict=True)
+        )
+        checks = {
+            "admissible: [d(α,e_a)−d(α,e)]^+ ≤ d(e,e_a)": admissible,
+            "consistent: h(u) ≤ 1 + h(v) on edges": consistent,
+            "a skipped anchor equals the R+1 clamp (contributes 0)": bool(clamp_zero),
+            "unclamped ∞ − d(α,e) is unbounded": naive == sp.oo,
+            "this heuristic is admissible on the R < m path example": example_ok,
+        }
+        return verdict(
+            all(checks.values()),
+            "triangle-inequality proof by cases"
+            + ("" if example_ok else f"; heuristic gives {h_path.tolist()} on the path example"),
+            {"checks": checks, "path_example_h": h_path.tolist()},
+        )
+
+    def check_numeric(self, rng: np.random.Generator, n: int) -> CheckResult:
+        """Random graphs, random anchors and radii; compare h with exact BFS distances."""
+        inadmissible, inconsistent, astar_wrong, nan_values = 0, 0, 0, 0
+        naive_bad, pairs, bounded_below_m = 0, 0, 0
+        examples: list[dict[str, Any]] = []
+        for _ in range(n):
+            graph = _random_graph(rng)
+            nodes = graph.shape[0]
+            target = int(rng.integers(nodes))
+            true = shortest_path(graph, unweighted=True, directed=False, indices=target)
+            m = int(rng.integers(1, 5))
+            radius = int(rng.integers(1, 6))
+            bounded_below_m += radius < m
+            hood = np.flatnonzero(true <= m)
+            anchors = rng.choice(hood, size=min(hood.size, int(rng.integers(1, 9))), replace=False)
+            anchor_dists = np.atleast_2d(
+                dijkstra(graph, directed=False, indices=anchors, unweighted=True, limit=radius)
+            )
+            h = np.asarray(self.heuristic(anchor_dists, target), dtype=np.float64)
+            finite_true = np.isfinite(true)
+            bad_nan = int(np.sum(~np.isfinite(h) & finite_true))
+            nan_values += bad_nan
+            over = finite_true & ~np.isnan(h) & (h > true + 1e-9)
+            inadmissible += int(over.sum())
+            coo = graph.tocoo()
+            edge_bad = (
+                np.isfinite(h[coo.row])
+                & np.isfinite(h[coo.col])
+                & (h[coo.row] > 1.0 + h[coo.col] + 1e-9)
+            )
+            inconsistent += int(edge_bad.sum())
+            naive = naive_alt_heuristic(anchor_dists, target)
+            naive_bad += int(
+                np.any(finite_true & ~(np.nan_to_num(naive, nan=np.inf) <= true + 1e-9))
+            )
+            reachable = np.flatnonzero(finite_true)
+            for source in rng.choice(reachable, size=min(3, reachable.size), replace=False):
+                pairs += 1
+                found = _astar_length(graph, int(source), target, h)
+                if found != true[source]:
+                    astar_wrong += 1
+            if (over.any() or bad_nan) and len(examples) < 3:
+                e = int(np.argmax(over)) if over.any() else int(np.argmax(~np.isfinite(h)))
+                examples.append(
+                    {"nodes": nodes, "m": m, "R": radius, "node": e, "h": h[e], "true": true[e]}
+                )
+        ok = inadmissible == 0 and inconsistent == 0 and astar_wrong == 0 and nan_values == 0
+        return verdict(
+            ok,
+            f"{n} random graphs: {inadmissible} inadmissible nodes, {inconsistent} inconsistent "
+            f"edges, {astar_wrong}/{pairs} A* paths not shortest "
+            f"(the unclamped formula broke admissibility on {naive_bad} graphs)",
+            {
+                "graphs": n,
+                "graphs_with_radius_below_m": bounded_below_m,
+                "inadmissible_nodes": inadmissible,
+                "non_finite_h_on_reachable_nodes": nan_values,
+                "inconsistent_edges": inconsistent,
+                "astar_pairs": pairs,
+                "astar_not_shortest": astar_wrong,
+                "unclamped_formula_inadmissible_graphs": naive_bad,
+                "examples": examples,
+            },
+        )
+
+    def check_empirical(self, records: Sequence[Mapping[str, Any]], tol: float) -> CheckResult:
+        if not records:
+            return skipped("no records: pass dicts with h and true_distance")
+        require_keys(records, ("h", "true_distance"), self.id)
+        violations, searched, not_shortest = [], 0, 0
+        for i, r in enumerate(records):
+            h, d = record_float(r, "h", self.id, i), record_float(r, "true_distance", self.id, i)
+            if not h <= d + tol:
+                violations.append({"record": i, "h": h, "true_distance": d})
+            if "astar_length" in r and "shortest_length" in r:
+                searched += 1
+                a = record_float(r, "astar_length", self.id, i)
+                b = record_float(r, "shortest_length", self.id, i)
+                not_shortest += int(abs(a - b) > tol)
+        ok = not violations and not_shortest == 0
+        return verdict(
+            ok,
+            f"{len(violations)} of {len(records)} nodes with h > d + {tol:g}; "
+            f"{not_shortest}/{searched} A* paths longer than shortest",
+            {"violations": violations[:10], "searched": searched, "not_shortest": not_shortest},
+            tol,
+        )
+
+
+def kale_claims() -> list[Claim]:
+    return [KALossGradientClaim(), AltAdmissibilityClaim()]
