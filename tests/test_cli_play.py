@@ -204,7 +204,7 @@ def test_agent_context_reaches_factories() -> None:
 def test_play_with_the_tiny_llm_defender_multi_turn(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run_cli(
+    code, _, err = run_cli(
         play_args(
             tmp_path, "-a", "scripted:random", "-d", "hf:tiny?max_new_tokens=12",
             "--episodes", "6", "--max-turns", "2", "--batch-size", "3",
