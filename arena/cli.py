@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -221,28 +220,23 @@ def main(argv: list[str] | None = None) -> None:
     # transformers' own load/save bars would interleave with the rich progress bar.
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
-        app(args=argv, standalone_mode=False)
+        # Standalone mode: typer/click print usage errors themselves and exit 2.
+        app(args=argv, prog_name="arena")
     except ArenaError as exc:
-        error_console.print(
-            f"error: {exc.one_line()}", markup=False, highlight=False, soft_wrap=True
-        )
+        _print_error(exc.one_line())
         sys.exit(2)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        error_console.print("aborted", markup=False)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
     except ValueError as exc:
         # theory/ raises ValueError subclasses with a one-line, fix-naming message.
         from theory.errors import TheoryError
 
         if not isinstance(exc, TheoryError):
             raise
-        error_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        _print_error(str(exc))
         sys.exit(2)
+
+
+def _print_error(message: str) -> None:
+    error_console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
 
 
 if __name__ == "__main__":
