@@ -37,7 +37,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.integrate import solve_ivp
 
-from theory.equilibria import best_response, exploitability, solve_zero_sum
+from theory.equilibria import best_response, exploitability, solve, solve_zero_sum
 from theory.errors import InvalidGameError, UnsupportedGameError
 from theory.games import NormalFormGame
 
@@ -215,6 +215,7 @@ def regret_matching(
     plus: bool = False,
     alternating: bool | None = None,
     averaging: Literal["uniform", "linear"] | None = None,
+    initial: Sequence[ArrayLike] | None = None,
     record_every: int = 1,
 ) -> IterativeResult:
     """Full-information regret matching (Hart & Mas-Colell 2000), or RM+.
@@ -232,7 +233,9 @@ def regret_matching(
 
     The *average* strategies converge to the set of coarse correlated equilibria in
     any game, and so to Nash equilibria in two-player zero-sum games (exploitability
-    ``O(1/sqrt(T))``); ``profile`` is that average.
+    ``O(1/sqrt(T))``); ``profile`` is that average. ``initial`` is the profile played in
+    the first iteration (default: uniform, what zero regrets give, which is already the
+    equilibrium of symmetric games such as RPS).
     """
     steps = _record_steps(iterations, record_every)
     if alternating is None:
@@ -243,7 +246,6 @@ def regret_matching(
         raise InvalidGameError(f"averaging must be 'uniform' or 'linear', got {averaging!r}.")
     n_players = game.num_players
     regrets = [np.zeros(n) for n in game.num_strategies]
-    current = _uniform_profile(game)
     sums = [np.zeros(n) for n in game.num_strategies]
     total_weight = 0.0
     recorded: list[int] = []
@@ -255,8 +257,9 @@ def regret_matching(
         if plus:
             regrets[i] = np.maximum(regrets[i], 0.0)
 
+    first = _initial_profile(game, initial)
     for t in range(1, iterations + 1):
-        current = [_regret_strategy(r) for r in regrets]
+        current = first if t == 1 else [_regret_strategy(r) for r in regrets]
         weight = float(t) if averaging == "linear" else 1.0
         for i in range(n_players):
             sums[i] += weight * current[i]
@@ -426,7 +429,9 @@ class MetaStrategy:
 
 Oracle = Callable[[MetaStrategy, int], Any]
 PayoffFn = Callable[[tuple[Any, ...]], ArrayLike]
-MetaSolver = Literal["nash", "uniform", "regret-matching"] | Callable[[NormalFormGame], Sequence[ArrayLike]]
+MetaSolver = (
+    Literal["nash", "uniform", "regret-matching"] | Callable[[NormalFormGame], Sequence[ArrayLike]]
+)
 
 
 @dataclass(frozen=True)
@@ -485,7 +490,10 @@ def _full_profile(
 
 def _solve_meta(restricted: NormalFormGame, meta_solver: MetaSolver) -> list[FloatArray]:
     if callable(meta_solver):
-        return [np.asarray(s, dtype=np.float64) for s in restricted.check_profile(meta_solver(restricted))]
+        return [
+            np.asarray(s, dtype=np.float64)
+            for s in restricted.check_profile(meta_solver(restricted))
+        ]
     if meta_solver == "uniform":
         return _uniform_profile(restricted)
     if meta_solver == "regret-matching":
@@ -496,8 +504,6 @@ def _solve_meta(restricted: NormalFormGame, meta_solver: MetaSolver) -> list[Flo
             sol = solve_zero_sum(restricted.payoffs[0])
             return [np.asarray(sol.row), np.asarray(sol.col)]
         if restricted.num_players == 2:
-            from theory.equilibria import solve  # type: ignore[attr-defined]
-
             return list(solve(restricted).equilibria[0].strategies)
         raise UnsupportedGameError(
             f"meta_solver='nash' supports two-player games; this one has "
@@ -510,7 +516,9 @@ def _solve_meta(restricted: NormalFormGame, meta_solver: MetaSolver) -> list[Flo
     )
 
 
-def _oracle_gain(expanded: FloatArray, meta: Sequence[FloatArray], new_index: Sequence[int]) -> float:
+def _oracle_gain(
+    expanded: FloatArray, meta: Sequence[FloatArray], new_index: Sequence[int]
+) -> float:
     """Sum over players of the new policy's gain against the others' meta strategy.
 
     ``expanded`` is the restricted payoff tensor after the oracle's policies were added;
@@ -556,6 +564,9 @@ def psro(
       ``initial_policies`` and ``num_players`` (or ``initial_policies`` alone) are
       required and only the oracle's NashConv estimate is recorded.
 
+    ``iterations`` bounds the number of oracle rounds (each asks every player's oracle
+    once); the restricted game is solved once more after the last round.
+
     A returned policy already in the population (compared by ``policy_key``, default
     the policy itself for indices, identity otherwise) is not added twice. The loop
     stops early (``converged=True``) when no player's oracle adds a new policy or the
@@ -572,9 +583,14 @@ def psro(
         full_game = game_or_payoff_fn
         n_players = full_game.num_players
         payoff_tensor = full_game.payoffs
+        shape = full_game.num_strategies
 
-        def payoff_fn(profile: tuple[Any, ...]) -> ArrayLike:
-            return payoff_tensor[(slice(None), *(int(a) for a in profile))]
+        def table_payoffs(profile: tuple[Any, ...]) -> ArrayLike:
+            column = payoff_tensor.reshape(n_players, -1)
+            flat = np.ravel_multi_index(tuple(int(a) for a in profile), shape)
+            return column[:, flat]
+
+        payoff_fn: PayoffFn = table_payoffs
 
         if oracle is None:
             oracle = exact_best_response_oracle(full_game)
@@ -679,5 +695,7 @@ def psro(
         oracle_nash_conv=np.asarray(nash_conv),
         population_sizes=np.asarray(sizes_log, dtype=np.int64),
         converged=converged,
-        profile=None if full_game is None else _as_profile(_full_profile(full_game, populations, meta)),
+        profile=None
+        if full_game is None
+        else _as_profile(_full_profile(full_game, populations, meta)),
     )

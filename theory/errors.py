@@ -31,3 +31,7 @@ class NumericalError(TheoryError):
 
 class NFGFormatError(TheoryError):
     """A Gambit ``.nfg`` file is malformed; the message names the line."""
+
+
+class SolverTimeLimitError(NumericalError):
+    """A solver stopped at its time limit before reaching a verified answer."""

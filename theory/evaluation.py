@@ -22,17 +22,20 @@ checkpoints is reported as a tie rather than an artefact of match order.
   grows the mass concentrates on the sink strongly connected components of the
   response graph.
 
-Solvers: the zero-sum value and the support of the equilibrium set come from linear
-programs (HiGHS via :func:`scipy.optimize.linprog`), the entropy maximisation from
-SLSQP (:func:`scipy.optimize.minimize`), and the stationary distribution from the
+Solvers: the zero-sum value and the face of optimal strategies (support and tight
+constraints) come from linear programs (HiGHS via :func:`scipy.optimize.linprog`); the
+entropy maximisation is solved through its smooth dual by Newton's method (see
+:func:`max_entropy_maximin`); the stationary distribution comes from the
 Grassmann-Taksar-Heyman elimination, which is subtraction-free and so stays accurate
-for the nearly-reducible chains that large ``alpha`` produces.
+for the nearly-reducible chains that large ``alpha`` produces. Cross-checked against
+OpenSpiel's ``alpharank`` and ``nash_averaging`` (see the tests for the properties).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linprog, minimize
@@ -88,39 +91,138 @@ def max_entropy_maximin(
 
     1. ``v`` by linear programming (:func:`theory.equilibria.solve_zero_sum`), unless
        given (an antisymmetric matrix has ``v = 0`` exactly).
-    2. The *maximal support* ``S`` of ``P`` (the union of the supports of all optimal
-       strategies) by one LP over the cone ``{y >= 0 : M^T y >= v 1^T y}``: maximise
-       ``sum z`` with ``0 <= z <= 1``, ``z <= y``. The cone is closed under scaling, so
-       ``z_i = 1`` exactly for ``i`` in ``S``. The maximum-entropy point lies in the
-       relative interior of ``P``, so its support is exactly ``S``; restricting to ``S``
-       keeps ``log p`` finite.
-    3. The entropy maximisation on ``S`` through its convex dual,
-       ``min_{lambda >= 0} logsumexp(M_S lambda) - v sum(lambda)`` (L-BFGS-B with exact
-       gradients), whose minimiser gives ``p = softmax(M_S lambda)``. The constraints
-       are affine and ``P`` meets the open simplex on ``S``, so strong duality holds and
-       the dual minimum is attained.
-    4. A polish: ``p`` is moved by the least-norm correction that makes the tight
-       constraints hold exactly (``(M^T p)_j = v``), which removes the dual solver's
-       tolerance from the reported ratings.
+    2. One LP over the cone ``{y >= 0 : M^T y >= v 1^T y}`` (the optimal strategies,
+       unnormalised) finds the *maximal support* ``S`` (rows positive in some optimal
+       strategy) and the *tight* columns ``T`` (``(M^T p)_j = v`` for every optimal
+       ``p``): maximise ``sum z + sum w`` with ``0 <= z, w <= 1``, ``z_i <= y_i`` and
+       ``w_j <= (M^T y)_j - v 1^T y``. The cone is closed under scaling, so at the
+       optimum ``z_i = 1`` exactly on ``S`` and ``w_j = 1`` exactly off ``T``.
+    3. The maximum-entropy point lies in the relative interior of ``P``: its support is
+       ``S`` and only the ``T`` constraints bind. So it maximises entropy on the affine
+       set ``{q on S : (M_S^T q)_T = v, sum q = 1}``, whose convex dual
+       ``min_mu logsumexp(M_ST mu) - v sum(mu)`` is unconstrained and smooth; Newton's
+       method (exact Hessian, least-norm steps, backtracking) solves it to machine
+       precision and ``p = softmax(M_ST mu)``.
+    4. A polish by the least-norm correction that makes the ``T`` constraints hold
+       exactly, then a check of every constraint. Should the check fail (a column
+       misclassified at the LP's tolerance) the bound-constrained dual over all
+       columns is solved instead by L-BFGS-B.
 
-    The support LP imposes ``M^T y >= v 1^T y`` with no slack: a slack would scale with
-    ``y``, which the cone leaves unbounded, and let any strategy in. A strategy whose
-    shortfall from the value is within HiGHS's feasibility tolerance (``1e-7``) may
-    therefore count as in the support. Returns ``(p, v)``. Raises
-    :class:`NumericalError` if the result violates optimality by more than
-    ``1e-7 * scale`` (``scale = max(1, max|M|)``).
+    The LP imposes ``M^T y >= v 1^T y`` with no slack (a slack would scale with ``y``)
+    and caps ``y`` at ``1e6``: a strategy whose shortfall from the value is within
+    HiGHS's feasibility tolerance (about ``1e-7``) may count as optimal, and one whose
+    weight is below ``1e-6`` of the largest in every optimal strategy may be missed. Returns
+    ``(p, v)``; raises :class:`NumericalError` if the result violates optimality by more
+    than ``1e-7 * scale`` (``scale = max(1, max|M|)``).
     """
     m = _matrix(matrix, "matrix")
-    n_rows, n_cols = m.shape
+    n_rows = m.shape[0]
     scale = max(1.0, float(np.max(np.abs(m))))
     v = float(solve_zero_sum(m).value) if value is None else float(value)
-    support = _maximal_support(m, v)
+    support, tight = _optimal_face(m, v)
     idx = np.flatnonzero(support)
     p = np.zeros(n_rows)
     if idx.size == 1:
         p[idx[0]] = 1.0
         return p, v
     sub = m[idx, :]
+    polished = _polish(sub[:, tight], _maxent_affine(sub[:, tight], v, scale), v)
+    if polished is None or float(np.max(v - sub.T @ polished)) > 1e-9 * scale:
+        q = _maxent_inequality(sub, v)
+    else:
+        q = polished
+    violation = float(np.max(v - sub.T @ q))
+    if violation > 1e-7 * scale or np.any(q < 0):
+        raise NumericalError(
+            f"the maximum-entropy strategy violates optimality by {violation:.3g}. "
+            "Fix: rescale the payoffs (entries of order 1 work best)."
+        )
+    p[idx] = q
+    return p, v
+
+
+_CONE_CAP = 1e6
+
+
+def _optimal_face(m: FloatArray, v: float) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Maximal support rows and tight columns of ``{p in simplex : M^T p >= v}`` (one LP)."""
+    n_rows, n_cols = m.shape
+    # variables [y (n_rows), z (n_rows), w (n_cols)]; maximise sum(z) + sum(w)
+    cost = np.concatenate([np.zeros(n_rows), -np.ones(n_rows), -np.ones(n_cols)])
+    cone = np.hstack([-(m - v).T, np.zeros((n_cols, n_rows)), np.eye(n_cols)])  # w <= (M-v)^T y
+    link = np.hstack([-np.eye(n_rows), np.eye(n_rows), np.zeros((n_rows, n_cols))])  # z <= y
+    # The cone is unbounded, which HiGHS handles badly on larger games; capping y at
+    # _CONE_CAP keeps the LP bounded at the cost of missing strategies whose weight in
+    # every optimal strategy is below 1/_CONE_CAP of the largest weight.
+    res = None
+    for cap in (_CONE_CAP, _CONE_CAP**0.5):
+        res = linprog(
+            cost,
+            A_ub=np.vstack([cone, link]),
+            b_ub=np.zeros(n_cols + n_rows),
+            bounds=[(0.0, cap)] * n_rows + [(0.0, 1.0)] * (n_rows + n_cols),
+            method="highs",
+        )
+        if res.status == 0:
+            break
+    if res is None or res.status != 0:
+        raise NumericalError(
+            f"the LP for the optimal strategies failed ({res.message if res else ''}). "
+            "Fix: omit value= so it is computed, or rescale the payoffs."
+        )
+    support = np.asarray(res.x[n_rows : 2 * n_rows] > 0.5)
+    tight = np.asarray(res.x[2 * n_rows :] < 0.5)
+    if not support.any():
+        raise NumericalError(
+            "no strategy reaches the game value: the value passed is too high. "
+            "Fix: omit value= so it is computed."
+        )
+    return support, tight
+
+
+def _maxent_affine(g: FloatArray, v: float, scale: float) -> FloatArray:
+    """argmax H(q) on ``{q in open simplex : g^T q = v}`` by Newton on the dual."""
+    n, k = g.shape
+    if k == 0:
+        return np.full(n, 1.0 / n)
+    mu = np.zeros(k)
+
+    def dual(x: FloatArray) -> tuple[float, FloatArray, FloatArray]:
+        logits = g @ x
+        lse = float(logsumexp(logits))
+        q = np.exp(logits - lse)
+        return lse - v * float(x.sum()), q, g.T @ q - v
+
+    f, q, grad = dual(mu)
+    for _ in range(200):
+        if float(np.max(np.abs(grad))) <= 1e-14 * scale:
+            break
+        centred = g - q @ g  # rows of g minus their q-mean
+        hessian = centred.T @ (q[:, None] * centred)
+        # least-norm Newton step through the eigendecomposition (the Hessian is PSD
+        # and singular whenever constraints are redundant, e.g. duplicated agents)
+        eigval, eigvec = np.linalg.eigh(hessian)
+        keep = eigval > 1e-12 * max(float(eigval[-1]), 1e-300)
+        step = -eigvec[:, keep] @ ((eigvec[:, keep].T @ grad) / eigval[keep])
+        slope = float(grad @ step)
+        if slope >= 0:  # the least-norm step is no descent direction: rounding dominates
+            break
+        t = 1.0
+        while t > 1e-12:
+            f_new, q_new, grad_new = dual(mu + t * step)
+            if f_new <= f + 1e-4 * t * slope:
+                break
+            t *= 0.5
+        else:
+            break
+        mu = mu + t * step
+        f, q, grad = f_new, q_new, grad_new
+    return q
+
+
+def _maxent_inequality(sub: FloatArray, v: float) -> FloatArray:
+    """argmax H(q) on ``{q in simplex : sub^T q >= v}`` by L-BFGS-B on the dual (fallback)."""
+    n_cols = sub.shape[1]
 
     def dual(lam: FloatArray) -> tuple[float, FloatArray]:
         logits = sub @ lam
@@ -134,63 +236,20 @@ def max_entropy_maximin(
         jac=True,
         method="L-BFGS-B",
         bounds=[(0.0, None)] * n_cols,
-        options={"ftol": 0.0, "gtol": 1e-13, "maxiter": 20_000, "maxcor": 30},
+        options={"ftol": 0.0, "gtol": 1e-13, "maxiter": 20_000},
     )
     logits = sub @ res.x
-    q = np.exp(logits - logsumexp(logits))
-    q = _polish(sub, q, v, 1e-7 * scale)
-    violation = float(np.max(v - sub.T @ q))
-    if violation > 1e-7 * scale or np.any(q < 0):
-        raise NumericalError(
-            f"the maximum-entropy strategy violates optimality by {violation:.3g} "
-            f"(L-BFGS-B: {res.message}). Fix: rescale the payoffs or loosen tol."
-        )
-    p[idx] = q
-    return p, v
+    return np.asarray(np.exp(logits - logsumexp(logits)), dtype=np.float64)
 
 
-def _maximal_support(m: FloatArray, bound: float) -> NDArray[np.bool_]:
-    """Union of the supports of all ``p`` in the simplex with ``M^T p >= bound`` (one LP)."""
-    n_rows, n_cols = m.shape
-    # variables [y (n_rows), z (n_rows)]; maximise sum(z)
-    cost = np.concatenate([np.zeros(n_rows), -np.ones(n_rows)])
-    cone = np.hstack([-(m - bound).T, np.zeros((n_cols, n_rows))])  # (M - b)^T y >= 0
-    link = np.hstack([-np.eye(n_rows), np.eye(n_rows)])  # z - y <= 0
-    res = linprog(
-        cost,
-        A_ub=np.vstack([cone, link]),
-        b_ub=np.zeros(n_cols + n_rows),
-        bounds=[(0.0, None)] * n_rows + [(0.0, 1.0)] * n_rows,
-        method="highs",
-    )
-    if res.status != 0:
-        raise NumericalError(
-            f"the LP for the support of the optimal strategies failed ({res.message}). "
-            "Fix: pass value= explicitly or loosen tol."
-        )
-    support = np.asarray(res.x[n_rows:] > 0.5)
-    if not support.any():
-        raise NumericalError(
-            "no strategy reaches the game value: the value passed is too high. "
-            "Fix: omit value= so it is computed, or loosen tol."
-        )
-    return support
-
-
-def _polish(sub: FloatArray, q: FloatArray, v: float, tight_tol: float) -> FloatArray:
-    """Least-norm move of ``q`` onto ``{(sub^T q)_j = v for tight j, sum(q) = 1}``.
-
-    Kept only if it leaves ``q`` non-negative and does not increase the worst violation.
-    """
-    slack = sub.T @ q - v
-    tight = slack <= tight_tol
-    g = np.vstack([sub[:, tight].T, np.ones((1, q.size))])
-    target = np.concatenate([np.full(int(tight.sum()), v), [1.0]])
-    step = np.linalg.lstsq(g, target - g @ q, rcond=None)[0]
-    moved = q + step
-    if np.all(moved >= 0) and np.min(sub.T @ moved - v) >= min(0.0, float(np.min(slack))):
-        return np.asarray(moved, dtype=np.float64)
-    return q
+def _polish(g: FloatArray, q: FloatArray, v: float) -> FloatArray | None:
+    """Least-norm move of ``q`` onto ``{g^T q = v, sum(q) = 1}``; ``None`` if it leaves q >= 0."""
+    lhs = np.vstack([g.T, np.ones((1, q.size))])
+    target = np.concatenate([np.full(g.shape[1], v), [1.0]])
+    moved = q + np.linalg.lstsq(lhs, target - lhs @ q, rcond=None)[0]
+    if np.any(moved <= 0):
+        return None
+    return np.asarray(moved, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -226,19 +285,25 @@ class NashAveragingResult:
 class AgentTaskRatings:
     """Nash averaging of agents against tasks (Balduzzi et al. 2018, appendix D).
 
-    ``agent_skill = S @ task_nash`` and ``task_difficulty = -S.T @ agent_nash``, where
-    ``(agent_nash, task_nash)`` is the maximum-entropy Nash of the antisymmetric game
-    ``[[0, S], [-S^T, 0]]`` (agents pick agents to look good, tasks pick tasks that
-    make them look bad).
+    The meta-game is zero-sum: an agent-player picks agents to score high on ``S``, a
+    task-player picks tasks to make them score low. Its Nash equilibria form a product
+    (maximin set x minimax set), so the maximum-entropy Nash is the pair of
+    maximum-entropy maximin strategies ``agent_nash`` (of ``S``) and ``task_nash`` (of
+    ``-S^T``). ``agent_skill = S @ task_nash``, ``task_difficulty = -S.T @ agent_nash``
+    and ``value`` is the meta-game's value. (OpenSpiel's ``nash_averaging`` imposes the
+    same equilibrium conditions, pair by pair.)
     """
 
     agent_nash: FloatArray
     task_nash: FloatArray
     agent_skill: FloatArray
     task_difficulty: FloatArray
+    value: float
 
 
-def _antisymmetric(values: ArrayLike | NormalFormGame, tol: float) -> tuple[FloatArray, tuple[str, ...]]:
+def _antisymmetric(
+    values: ArrayLike | NormalFormGame, tol: float
+) -> tuple[FloatArray, tuple[str, ...]]:
     if isinstance(values, NormalFormGame):
         game = values
         if game.num_players != 2 or not game.is_zero_sum(tol):
@@ -256,7 +321,11 @@ def _antisymmetric(values: ArrayLike | NormalFormGame, tol: float) -> tuple[Floa
         raise UnsupportedGameError(
             f"Nash averaging of agents vs agents needs an antisymmetric matrix (A == -A.T); "
             f"got shape {a.shape}"
-            + ("" if a.shape[0] != a.shape[1] else f", max |A + A.T| = {np.max(np.abs(a + a.T)):.3g}")
+            + (
+                ""
+                if a.shape[0] != a.shape[1]
+                else f", max |A + A.T| = {np.max(np.abs(a + a.T)):.3g}"
+            )
             + ". Fix: build it with antisymmetric_from_win_rates(P), or use "
             "nash_averaging_agent_vs_task for a rectangular agents x tasks matrix."
         )
@@ -289,26 +358,29 @@ def nash_averaging(
     return NashAveragingResult(nash=p, ratings=ratings, labels=names)
 
 
-def nash_averaging_agent_vs_task(scores: ArrayLike) -> AgentTaskRatings:
+def nash_averaging_agent_vs_task(
+    scores: ArrayLike, *, normalize_tasks: bool = False
+) -> AgentTaskRatings:
     """Nash averaging for an agents x tasks score matrix ``S`` (higher = agent did better).
 
-    Balduzzi et al. recommend centring ``S`` first (e.g. subtracting each task's mean
-    score) so that tasks on different scales are comparable; that choice is left to
-    the caller and changes the result.
+    Tasks on different scales weigh differently; Balduzzi et al. recommend normalising
+    ``S`` first. ``normalize_tasks=True`` rescales each task's column to ``[0, 1]``
+    (min-max, as OpenSpiel does; a constant column becomes zeros). The ratings are
+    reported on the scale of the matrix actually solved.
     """
     s = _matrix(scores, "score matrix")
-    n_agents, n_tasks = s.shape
-    block = np.zeros((n_agents + n_tasks, n_agents + n_tasks))
-    block[:n_agents, n_agents:] = s
-    block[n_agents:, :n_agents] = -s.T
-    p, _ = max_entropy_maximin(block, value=0.0)
-    agent_nash = p[:n_agents] / max(p[:n_agents].sum(), 1e-300)
-    task_nash = p[n_agents:] / max(p[n_agents:].sum(), 1e-300)
+    if normalize_tasks:
+        low, high = s.min(axis=0), s.max(axis=0)
+        span = np.where(high > low, high - low, 1.0)
+        s = (s - low) / span
+    agent_nash, value = max_entropy_maximin(s)
+    task_nash, _ = max_entropy_maximin(-s.T, value=-value)
     return AgentTaskRatings(
         agent_nash=agent_nash,
         task_nash=task_nash,
         agent_skill=s @ task_nash,
         task_difficulty=-s.T @ agent_nash,
+        value=value,
     )
 
 
@@ -543,7 +615,11 @@ def alpha_rank(
                     "Fix: pass single_population=False for one population per player."
                 )
             return _alpha_rank_single(
-                np.asarray(a), alpha, m, local_selection, inf_alpha_eps,
+                np.asarray(a),
+                alpha,
+                m,
+                local_selection,
+                inf_alpha_eps,
                 labels or game.strategies[0],
             )
         return _alpha_rank_multi(game, alpha, m, inf_alpha_eps, labels)
@@ -558,7 +634,11 @@ def alpha_rank(
             NormalFormGame.from_bimatrix(matrix, matrix.T), alpha, m, inf_alpha_eps, labels
         )
     return _alpha_rank_single(
-        matrix, alpha, m, local_selection, inf_alpha_eps,
+        matrix,
+        alpha,
+        m,
+        local_selection,
+        inf_alpha_eps,
         labels or tuple(str(i) for i in range(matrix.shape[0])),
     )
 
@@ -668,4 +748,3 @@ def _alpha_rank_multi(
         population_size=m,
         single_population=False,
     )
-

@@ -1,0 +1,147 @@
+"""``arena theory ...``: solve Gambit games and check the papers' claims from the shell.
+
+``arena theory solve FILE.nfg`` reads a Gambit strategic game (payoff or outcome form),
+computes its equilibria, and prints each with its exploitability, plus whether the game
+is degenerate (so that a short list is never mistaken for a complete one). ``--json``
+prints only JSON on stdout, for scripts:
+
+    {"degenerate": bool, "method": str,
+     "equilibria": [{"strategies": [[p, ...], ...], "exploitability": float}, ...],
+     "degeneracy_exhaustive": bool, "note": str}
+
+``strategies`` holds one probability list per player in the file's strategy order.
+Errors are raised, not printed: a missing file as :class:`envs.errors.ArenaError`, a
+malformed file as :class:`theory.errors.NFGFormatError` (its message names the line);
+``arena.cli.main`` prints either as one line and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from envs.errors import ArenaError
+
+theory_app = typer.Typer(
+    help="Game theory: solve normal-form games (Gambit .nfg) and check the papers' claims.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+
+class Method(str, Enum):
+    """Equilibrium methods of :func:`theory.equilibria.solve` (same names)."""
+
+    auto = "auto"
+    lp = "lp"
+    support = "support"
+    vertex = "vertex"
+    lemke_howson = "lemke-howson"
+    first_order = "first-order"
+    pure = "pure"
+
+
+def _format_strategy(probabilities: list[float], names: tuple[str, ...]) -> str:
+    parts = [f"{name}: {p:.4g}" for name, p in zip(names, probabilities, strict=True) if p > 0]
+    return ", ".join(parts) if parts else "-"
+
+
+@theory_app.command()
+def solve(
+    file: Annotated[Path, typer.Argument(help="A Gambit strategic game file (.nfg).")],
+    method: Annotated[
+        Method,
+        typer.Option(
+            "--method",
+            "-m",
+            help="Equilibrium method; 'auto' picks LP (zero-sum), vertex enumeration "
+            "(small two-player), Lemke-Howson (large), pure equilibria (N players).",
+        ),
+    ] = Method.auto,
+    as_json: Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")] = False,
+) -> None:
+    """Print the equilibria of a Gambit .nfg game with each one's exploitability."""
+    from theory.equilibria import solve as solve_game
+    from theory.nfg import read_nfg
+
+    if not file.is_file():
+        raise ArenaError(
+            f"no game file at {file}.",
+            "pass the path of a Gambit .nfg file (payoff or outcome form).",
+        )
+    game = read_nfg(file)
+    result = solve_game(game, method.value)
+    if as_json:
+        payload: dict[str, Any] = {
+            "degenerate": result.degenerate,
+            "method": result.method,
+            "equilibria": [
+                {
+                    "strategies": [[float(p) for p in s] for s in eq.strategies],
+                    "exploitability": float(eq.exploitability),
+                }
+                for eq in result.equilibria
+            ],
+            "degeneracy_exhaustive": result.degeneracy_exhaustive,
+            "note": result.note,
+        }
+        typer.echo(json.dumps(payload))
+        return
+
+    console = Console()
+    title = game.title or file.name
+    dims = " x ".join(str(n) for n in game.num_strategies)
+    table = Table(title=f"{title} ({dims}, method: {result.method})")
+    table.add_column("#", justify="right")
+    for player in game.players:
+        table.add_column(player)
+    table.add_column("payoffs", justify="right")
+    table.add_column("exploitability", justify="right")
+    for k, eq in enumerate(result.equilibria, start=1):
+        strategies = [
+            _format_strategy([float(p) for p in s], names)
+            for s, names in zip(eq.strategies, game.strategies, strict=True)
+        ]
+        payoffs = ", ".join(f"{v:.4g}" for v in game.expected_payoffs(eq.strategies))
+        table.add_row(str(k), *strategies, payoffs, f"{eq.exploitability:.2e}")
+    console.print(table)
+    console.print(f"{len(result.equilibria)} equilibria: {result.note}.", highlight=False)
+    if result.degenerate:
+        console.print(f"[bold yellow]degenerate game[/]: {result.degeneracy_witness}.")
+    elif result.degeneracy_exhaustive:
+        console.print("nondegenerate game (checked exhaustively).")
+    else:
+        console.print(
+            "no degeneracy among pure strategies (the game is too large, or has more than "
+            "two players, for an exhaustive check)."
+        )
+
+
+@theory_app.command()
+def check(
+    seed: Annotated[int, typer.Option(help="Seed of the random instances.")] = 0,
+    n: Annotated[int, typer.Option(help="Random instances per numeric check.")] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")] = False,
+) -> None:
+    """Check every claim of the papers symbolically and numerically; print a table."""
+    from theory.claims import run_claim_checks
+
+    rows = run_claim_checks(seed=seed, n=n)
+    fields = ("claim", "paper", "symbolic", "numeric", "empirical", "evidence")
+    if as_json:
+        typer.echo(json.dumps([{f: str(getattr(row, f)) for f in fields} for row in rows]))
+        return
+    table = Table(title=f"Claims (seed {seed}, {n} random instances per numeric check)")
+    for f in fields:
+        table.add_column(f, overflow="fold")
+    for row in rows:
+        table.add_row(*(str(getattr(row, f)) for f in fields))
+    Console().print(table)

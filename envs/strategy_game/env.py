@@ -1,0 +1,294 @@
+"""``strategy_game_v0``: the abstract attacker-defender game as a PettingZoo parallel env.
+
+Both agents move at once: the attacker picks an attack (a subset of MAGIC strategies and
+a complexity level ``k``), the defender a reasoning budget and refusal rule (or an
+adaptive budget). The environment then draws who actually sent the prompt (the
+attacker, or a benign user with probability ``benign_prob``) and, under the logistic
+rule, whether it was refused, using ``np_random`` seeded by ``reset(seed=...)``. After
+``rounds`` such rounds (default 1) the episode terminates. Every modelling choice is
+documented in :mod:`envs.strategy_game.model`.
+
+The expected rewards of one round are exactly the payoffs of :meth:`to_normal_form`, so
+the same game can be solved exactly with :mod:`theory` and played by agents. With
+``payoff_table=`` the formula is replaced by a table (e.g. measured by a tournament) and
+rewards are its entries.
+
+Spaces: actions are ``Discrete`` indices into :attr:`attacker_labels` /
+:attr:`defender_labels`. Both agents observe the same public history as a ``float32``
+vector of length ``n_attacker_actions + n_defender_actions + 1``: one-hots of the
+attacker's and the defender's actions in the previous round, and a final "first round"
+slot set at the start (so an observation is never all zeros).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
+from typing import Any, ClassVar
+
+import numpy as np
+from gymnasium.spaces import Box, Discrete
+from gymnasium.utils import seeding
+from pettingzoo import ParallelEnv
+
+from envs.errors import ArenaError, IllegalActionError
+from envs.strategy_game.model import (
+    ATTACKER,
+    DEFENDER,
+    PayoffTable,
+    RiskModel,
+    StrategyGameModel,
+    leader_follower,
+    normal_form,
+)
+from envs.strategy_game.model import describe as describe_model
+from theory.games import LeaderFollowerGame, NormalFormGame
+
+_MODEL_FIELDS = {f.name for f in fields(StrategyGameModel)} - {"risk"}
+_RISK_FIELDS = {f.name for f in fields(RiskModel)}
+
+
+def build_model(model: StrategyGameModel | None, settings: Mapping[str, Any]) -> StrategyGameModel:
+    """A model from ``model`` or from flat keyword settings (``delta=0.2, budgets=(0, 4)``)."""
+    unknown = set(settings) - _MODEL_FIELDS - _RISK_FIELDS
+    if unknown:
+        raise ArenaError(
+            f"Unknown strategy_game_v0 setting(s): {sorted(unknown)}.",
+            f"use any of {sorted(_MODEL_FIELDS | _RISK_FIELDS | {'rounds', 'payoff_table'})}.",
+        )
+    if model is not None:
+        if settings:
+            raise ArenaError(
+                "Both model= and individual settings were given.",
+                "pass either a StrategyGameModel or keyword settings, not both.",
+            )
+        return model
+    risk = RiskModel(**{k: v for k, v in settings.items() if k in _RISK_FIELDS})
+    kwargs = {k: v for k, v in settings.items() if k in _MODEL_FIELDS}
+    for name in ("levels", "budgets", "adaptive_margins", "benign_complexities"):
+        if name in kwargs:
+            kwargs[name] = tuple(kwargs[name])
+    for name in ("strategies", "thresholds", "benign_weights"):
+        if kwargs.get(name) is not None:
+            kwargs[name] = tuple(kwargs[name])
+    return StrategyGameModel(risk=risk, **kwargs)
+
+
+class StrategyGameEnv(ParallelEnv):
+    """The parallel environment (``raw_env``); see the module docstring."""
+
+    metadata: ClassVar[dict[str, Any]] = {
+        "name": "strategy_game_v0",
+        "render_modes": ["ansi"],
+        "is_parallelizable": True,
+    }
+
+    def __init__(
+        self,
+        *,
+        rounds: int = 1,
+        payoff_table: Any = None,
+        attacker_labels: Sequence[str] | None = None,
+        defender_labels: Sequence[str] | None = None,
+        model: StrategyGameModel | None = None,
+        render_mode: str | None = None,
+        **settings: Any,
+    ) -> None:
+        if int(rounds) != rounds or rounds < 1:
+            raise ArenaError(f"rounds must be a positive integer, got {rounds}.", "pass rounds=1.")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ArenaError(f"Unknown render_mode {render_mode!r}.", "use None or 'ansi'.")
+        self.model = build_model(model, settings)
+        self.rounds = int(rounds)
+        self.render_mode = render_mode
+        self.table: PayoffTable | None = None
+        if payoff_table is not None:
+            if attacker_labels is None and defender_labels is None:
+                shape = np.shape(payoff_table) if not isinstance(payoff_table, Mapping) else ()
+                if shape[:2] == (
+                    len(self.model.attacker_actions),
+                    len(self.model.defender_actions),
+                ):
+                    attacker_labels = self.model.attacker_labels
+                    defender_labels = self.model.defender_labels
+            self.table = PayoffTable(
+                payoff_table, attacker_labels=attacker_labels, defender_labels=defender_labels
+            )
+            self.attacker_labels = self.table.attacker_labels
+            self.defender_labels = self.table.defender_labels
+            self._payoffs = self.table.payoff_tensor()
+        else:
+            if attacker_labels is not None or defender_labels is not None:
+                raise ArenaError(
+                    "attacker_labels/defender_labels only apply with payoff_table=.",
+                    "drop them; the formula's actions are named by the model.",
+                )
+            self.attacker_labels = self.model.attacker_labels
+            self.defender_labels = self.model.defender_labels
+            self._payoffs = self.model.payoff_tensor()
+        self._payoffs.setflags(write=False)
+        self.possible_agents = [ATTACKER, DEFENDER]
+        self.agents: list[str] = []
+        sizes = {ATTACKER: len(self.attacker_labels), DEFENDER: len(self.defender_labels)}
+        self._action_spaces = {agent: Discrete(sizes[agent]) for agent in self.possible_agents}
+        # Both agents see the same public history, so the spaces are equal but distinct
+        # objects (each is seeded separately by PettingZoo's tests).
+        width = sizes[ATTACKER] + sizes[DEFENDER] + 1
+        self._observation_spaces = {
+            agent: Box(0.0, 1.0, shape=(width,), dtype=np.float32) for agent in self.possible_agents
+        }
+        self.np_random, self.np_random_seed = seeding.np_random(None)
+        self.round = 0
+        self.history: list[dict[str, Any]] = []
+
+    # ------------------------------------------------------------------ spaces
+    # The same space objects every call, as PettingZoo's seeding tests require.
+    def observation_space(self, agent: str) -> Box:
+        return self._observation_spaces[agent]
+
+    def action_space(self, agent: str) -> Discrete:
+        return self._action_spaces[agent]
+
+    # ------------------------------------------------------------------ the game
+    @property
+    def payoffs(self) -> np.ndarray:
+        """Expected payoffs of one round, shape ``(2, n_attacker_actions, n_defender_actions)``."""
+        return self._payoffs
+
+    def to_normal_form(self) -> NormalFormGame:
+        """The exact one-round game whose payoffs the expected rewards follow."""
+        return normal_form(self._payoffs, self.attacker_labels, self.defender_labels, self._title())
+
+    def to_leader_follower(self) -> LeaderFollowerGame:
+        """The same payoffs with the defender committing first (RAPO section 6.2's Stackelberg)."""
+        return leader_follower(
+            self._payoffs, self.attacker_labels, self.defender_labels, self._title()
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """The environment's settings as plain data, for run manifests."""
+        out: dict[str, Any] = {
+            "env": self.metadata["name"],
+            "rounds": self.rounds,
+            "attacker_actions": list(self.attacker_labels),
+            "defender_actions": list(self.defender_labels),
+        }
+        if self.table is not None:
+            out["payoff_source"] = "table"
+            out["payoff_table"] = self.table.table.tolist()
+        else:
+            out["payoff_source"] = "risk model"
+            out["model"] = describe_model(self.model)
+        return out
+
+    def _title(self) -> str:
+        source = "payoff table" if self.table is not None else "RAPO risk model"
+        return f"strategy_game_v0 ({source})"
+
+    # ------------------------------------------------------------------ PettingZoo API
+    def reset(
+        self, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
+        if seed is not None:
+            self.np_random, self.np_random_seed = seeding.np_random(seed)
+        self.agents = self.possible_agents[:]
+        self.round = 0
+        self.history = []
+        obs = {agent: self._observe(None) for agent in self.agents}
+        return obs, {agent: {"round": 0} for agent in self.agents}
+
+    def _observe(self, joint: tuple[int, int] | None) -> np.ndarray:
+        n_a = len(self.attacker_labels)
+        out = np.zeros(self._observation_spaces[ATTACKER].shape, dtype=np.float32)
+        if joint is None:
+            out[-1] = 1.0
+        else:
+            out[joint[0]] = 1.0
+            out[n_a + joint[1]] = 1.0
+        return out
+
+    def _action(self, actions: Mapping[str, Any], agent: str) -> int:
+        if agent not in actions:
+            raise IllegalActionError(
+                f"No action for {agent!r} in round {self.round}.",
+                "step with an action for every agent in env.agents.",
+            )
+        raw = actions[agent]
+        try:
+            value = int(raw)
+        except (TypeError, ValueError) as exc:
+            raise IllegalActionError(
+                f"{agent!r} action {raw!r} is not an integer.",
+                f"pass an index into env.{agent}_labels.",
+            ) from exc
+        if value != raw or not self._action_spaces[agent].contains(np.int64(value)):
+            raise IllegalActionError(
+                f"{agent!r} action {raw!r} is outside Discrete({self._action_spaces[agent].n}).",
+                f"pass an index into env.{agent}_labels.",
+            )
+        return value
+
+    def step(
+        self, actions: Mapping[str, Any]
+    ) -> tuple[
+        dict[str, np.ndarray],
+        dict[str, float],
+        dict[str, bool],
+        dict[str, bool],
+        dict[str, dict[str, Any]],
+    ]:
+        if not self.agents:
+            raise ArenaError("step() called on a finished episode.", "call reset() first.")
+        a = self._action(actions, ATTACKER)
+        d = self._action(actions, DEFENDER)
+        source = self.table if self.table is not None else self.model
+        outcome = source.sample(a, d, self.np_random)
+        self.round += 1
+        info: dict[str, Any] = {
+            "round": self.round,
+            "attacker_action": self.attacker_labels[a],
+            "defender_action": self.defender_labels[d],
+        }
+        if self.table is None:
+            info.update(
+                prompt="benign" if outcome.benign else "attack",
+                refused=outcome.refused,
+                budget=outcome.budget,
+                score=outcome.score,
+                complexity=outcome.complexity,
+                estimated_complexity=outcome.estimated_complexity,
+                attack_success=not outcome.benign and not outcome.refused,
+                over_refusal=outcome.benign and outcome.refused,
+            )
+        self.history.append(dict(info, rewards=outcome.rewards))
+        rewards = {ATTACKER: outcome.rewards[0], DEFENDER: outcome.rewards[1]}
+        done = self.round >= self.rounds
+        obs = {agent: self._observe((a, d)) for agent in self.possible_agents}
+        terminations = {agent: done for agent in self.agents}
+        truncations = {agent: False for agent in self.agents}
+        infos = {agent: dict(info) for agent in self.agents}
+        if done:
+            self.agents = []
+        return obs, rewards, terminations, truncations, infos
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        if not self.history:
+            return "strategy_game_v0: no round played yet"
+        last = self.history[-1]
+        parts = [
+            f"round {last['round']}/{self.rounds}",
+            last["attacker_action"],
+            "vs",
+            last["defender_action"],
+        ]
+        if "prompt" in last:
+            parts.append(
+                f"-> {last['prompt']} prompt, {'refused' if last['refused'] else 'answered'}"
+            )
+        parts.append(f"rewards {last['rewards']}")
+        return " ".join(parts)
+
+    def close(self) -> None:
+        return None

@@ -1,0 +1,387 @@
+"""Equilibrium solvers: known games with known answers, cross-checks, properties."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy.optimize import linprog
+
+from theory.equilibria import (
+    DegenerateGameWarning,
+    Equilibrium,
+    best_response,
+    degeneracy_report,
+    exploitability,
+    is_degenerate,
+    lemke_howson,
+    lemke_howson_all,
+    nash_conv,
+    pure_equilibria,
+    solve,
+    solve_zero_sum,
+    solve_zero_sum_first_order,
+    spne,
+    stackelberg_commitment,
+    support_enumeration,
+    verify_equilibrium,
+    vertex_enumeration,
+)
+from theory.errors import InvalidGameError, NumericalError, UnsupportedGameError
+from theory.games import LeaderFollowerGame, NormalFormGame
+
+MATCHING_PENNIES = NormalFormGame.zero_sum([[1, -1], [-1, 1]])
+RPS = NormalFormGame.zero_sum([[0, -1, 1], [1, 0, -1], [-1, 1, 0]])
+BATTLE_OF_SEXES = NormalFormGame.from_bimatrix([[2, 0], [0, 1]], [[1, 0], [0, 2]])
+SHAPLEY = NormalFormGame.from_bimatrix(
+    [[0, 1, 0], [0, 0, 1], [1, 0, 0]], [[0, 0, 1], [1, 0, 0], [0, 1, 0]]
+)
+# von Stengel (2002), "Computing equilibria for two-person games", Figure 2.3: the
+# top row T has two best responses, so the equilibria form a continuum.
+DEGENERATE = NormalFormGame.from_bimatrix(
+    [[3, 3], [2, 5], [0, 6]], [[3, 3], [2, 6], [3, 1]]
+)
+
+
+def profiles(equilibria: list[Equilibrium]) -> list[list[list[float]]]:
+    return [[np.round(s, 9).tolist() for s in eq.strategies] for eq in equilibria]
+
+
+def as_set(equilibria: list[Equilibrium]) -> set[tuple[float, ...]]:
+    return {tuple(np.round(np.concatenate(eq.strategies), 7) + 0.0) for eq in equilibria}
+
+
+def random_game(seed: int, m: int, n: int) -> NormalFormGame:
+    rng = np.random.default_rng(seed)
+    return NormalFormGame.from_bimatrix(rng.normal(size=(m, n)), rng.normal(size=(m, n)))
+
+
+# -- zero-sum --------------------------------------------------------------------------
+
+
+def test_matching_pennies_lp() -> None:
+    sol = solve_zero_sum(MATCHING_PENNIES)
+    assert np.allclose(sol.row, [0.5, 0.5]) and np.allclose(sol.col, [0.5, 0.5])
+    assert abs(sol.value) < 1e-12
+    assert sol.gap < 1e-12
+
+
+def test_rps_lp_and_exploitability() -> None:
+    sol = solve_zero_sum(RPS.payoffs[0])
+    assert np.allclose(sol.row, 1 / 3) and np.allclose(sol.col, 1 / 3)
+    assert exploitability(RPS, [sol.row, sol.col]) < 1e-12
+    # Pure rock is exploited by paper: NashConv = 1 (column gains 1) + 1 (row gains 1).
+    rock = np.array([1.0, 0.0, 0.0])
+    assert nash_conv(RPS, [rock, rock]) == pytest.approx(2.0)
+    assert exploitability(RPS, [rock, rock]) == pytest.approx(1.0)
+    assert best_response(RPS, [rock, rock], 1).tolist() == [0.0, 1.0, 0.0]
+
+
+def test_zero_sum_value_of_a_game_with_a_saddle_point() -> None:
+    A = np.array([[3.0, 1.0, 4.0], [2.0, 0.5, 0.0], [5.0, 0.9, 1.5]])
+    sol = solve_zero_sum(A)
+    assert sol.value == pytest.approx(1.0)
+    assert sol.row.tolist() == pytest.approx([1.0, 0.0, 0.0])
+    assert sol.col.tolist() == pytest.approx([0.0, 1.0, 0.0])
+
+
+def test_lp_refuses_general_sum_game() -> None:
+    with pytest.raises(InvalidGameError, match="zero-sum"):
+        solve_zero_sum(BATTLE_OF_SEXES)
+    with pytest.raises(UnsupportedGameError, match="zero-sum"):
+        solve(BATTLE_OF_SEXES, "lp")
+
+
+def test_lp_on_large_game_uses_interior_point_and_is_exact() -> None:
+    A = np.random.default_rng(0).uniform(size=(400, 300))
+    sol = solve_zero_sum(A)
+    assert sol.gap < 1e-10
+    assert sol.row.sum() == pytest.approx(1.0) and sol.col.sum() == pytest.approx(1.0)
+
+
+def test_first_order_reaches_tolerance_and_matches_lp() -> None:
+    A = np.random.default_rng(1).uniform(size=(60, 40))
+    approx = solve_zero_sum_first_order(A, tol=1e-4)
+    exact = solve_zero_sum(A)
+    game = NormalFormGame.zero_sum(A)
+    assert exploitability(game, [approx.row, approx.col]) <= 1e-4
+    assert approx.gap <= 2e-4
+    assert approx.value == pytest.approx(exact.value, abs=2e-4)
+
+
+def test_first_order_raises_when_it_cannot_reach_tolerance() -> None:
+    A = np.random.default_rng(2).uniform(size=(30, 30))
+    with pytest.raises(NumericalError, match="max_iters"):
+        solve_zero_sum_first_order(A, tol=1e-12, max_iters=5)
+
+
+# -- general-sum ---------------------------------------------------------------------------
+
+
+def test_battle_of_the_sexes_all_methods() -> None:
+    expected = [[[1, 0], [1, 0]], [[0, 1], [0, 1]], [[2 / 3, 1 / 3], [1 / 3, 2 / 3]]]
+    for method in (support_enumeration, vertex_enumeration):
+        found = profiles(method(BATTLE_OF_SEXES))
+        assert len(found) == 3
+        for got, want in zip(found, expected, strict=True):
+            assert np.allclose(np.concatenate(got), np.concatenate(want))
+    # Lemke-Howson from each label finds the pure equilibria (the mixed one has index -1).
+    assert as_set(lemke_howson_all(BATTLE_OF_SEXES)) == as_set(
+        vertex_enumeration(BATTLE_OF_SEXES)[:2]
+    )
+    assert not is_degenerate(BATTLE_OF_SEXES)
+
+
+def test_shapley_game_has_only_the_uniform_equilibrium() -> None:
+    for method in (support_enumeration, vertex_enumeration, lemke_howson_all):
+        found = method(SHAPLEY)
+        assert len(found) == 1
+        assert np.allclose(np.concatenate(found[0].strategies), 1 / 3)
+    assert not is_degenerate(SHAPLEY)
+
+
+def test_zero_sum_games_by_enumeration_agree_with_lp() -> None:
+    for game in (MATCHING_PENNIES, RPS):
+        (eq,) = vertex_enumeration(game)
+        sol = solve_zero_sum(game)
+        assert np.allclose(eq.strategies[0], sol.row) and np.allclose(eq.strategies[1], sol.col)
+
+
+def test_degenerate_game_is_detected_and_extreme_equilibria_found() -> None:
+    report = degeneracy_report(DEGENERATE)
+    assert report.degenerate and report.exhaustive
+    assert report.witness is not None and "support ['1']" in report.witness
+    assert "2 pure best responses" in report.witness
+    extreme = profiles(vertex_enumeration(DEGENERATE))
+    want = [
+        [[1, 0, 0], [1, 0]],
+        [[1, 0, 0], [2 / 3, 1 / 3]],
+        [[0, 1 / 3, 2 / 3], [1 / 3, 2 / 3]],
+    ]
+    assert len(extreme) == 3
+    for w in want:
+        assert any(np.allclose(np.concatenate(g), np.concatenate(w)) for g in extreme)
+    # The segment between the first two extreme equilibria is made of equilibria too.
+    mid = (np.array([1.0, 0.0]) + np.array([2 / 3, 1 / 3])) / 2
+    assert nash_conv(DEGENERATE, [np.array([1.0, 0, 0]), mid]) < 1e-12
+    with pytest.warns(DegenerateGameWarning, match="degenerate"):
+        support_enumeration(DEGENERATE)
+    result = solve(DEGENERATE)
+    assert result.degenerate and result.method == "vertex" and len(result.equilibria) == 3
+
+
+def test_degenerate_game_lemke_howson_still_returns_equilibria() -> None:
+    for eq in lemke_howson_all(DEGENERATE):
+        assert nash_conv(DEGENERATE, eq.strategies) < 1e-9
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_games_methods_agree(seed: int) -> None:
+    game = random_game(seed, 6, 5)
+    assert not is_degenerate(game)
+    support = as_set(support_enumeration(game))
+    vertex = as_set(vertex_enumeration(game))
+    assert support == vertex
+    assert len(vertex) % 2 == 1  # nondegenerate games have an odd number of equilibria
+    assert as_set(lemke_howson_all(game)) <= vertex
+
+
+def test_random_games_agree_with_nashpy_vertex_enumeration() -> None:
+    nashpy = pytest.importorskip("nashpy")
+    for seed in range(3):
+        game = random_game(100 + seed, 5, 5)
+        A, B = game.bimatrix()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            theirs = {
+                tuple(np.round(np.concatenate(p), 7) + 0.0)
+                for p in nashpy.Game(A, B).vertex_enumeration()
+            }
+        assert as_set(vertex_enumeration(game)) == theirs
+
+
+def test_random_games_agree_with_pygambit() -> None:
+    gbt = pytest.importorskip("pygambit", reason="pygambit is not installed here")
+    game = random_game(7, 4, 4)
+    A, B = game.bimatrix()
+    g = gbt.Game.from_arrays(A, B)
+    result = gbt.nash.enummixed_solve(g, rational=False)
+    theirs = set()
+    for eq in result.equilibria:
+        row = [float(eq[s]) for s in g.players[0].strategies]
+        col = [float(eq[s]) for s in g.players[1].strategies]
+        theirs.add(tuple(np.round(row + col, 7) + 0.0))
+    assert as_set(vertex_enumeration(game)) == theirs
+
+
+def test_lemke_howson_label_range_and_large_game() -> None:
+    with pytest.raises(InvalidGameError, match="initial_label"):
+        lemke_howson(BATTLE_OF_SEXES, 4)
+    game = random_game(11, 40, 40)
+    for label in (0, 39, 40, 79):
+        assert lemke_howson(game, label).exploitability < 1e-9
+
+
+def test_pure_equilibria_three_players() -> None:
+    payoffs = np.zeros((3, 2, 2, 2))
+    payoffs[:, 0, 0, 0] = 1.0
+    payoffs[:, 1, 1, 1] = 2.0
+    game = NormalFormGame(payoffs)
+    found = pure_equilibria(game)
+    assert [tuple(int(np.argmax(s)) for s in eq.strategies) for eq in found] == [
+        (0, 0, 0),
+        (1, 1, 1),
+    ]
+    result = solve(game)
+    assert result.method == "pure" and not result.degeneracy_exhaustive
+    with pytest.raises(UnsupportedGameError, match="two-player"):
+        vertex_enumeration(game)
+
+
+def test_nash_conv_three_players_by_hand() -> None:
+    payoffs = np.zeros((3, 2, 2, 2))
+    payoffs[:, 0, 0, 0] = 1.0
+    payoffs[:, 1, 1, 1] = 2.0
+    game = NormalFormGame(payoffs)
+    # Everyone plays 0 except player 3: all get 0; players 1 and 2 cannot gain
+    # alone, player 3 gains 1 by switching to 0.
+    profile = [np.array([1.0, 0.0]), np.array([1.0, 0.0]), np.array([0.0, 1.0])]
+    assert nash_conv(game, profile) == pytest.approx(1.0)
+    assert exploitability(game, profile) == pytest.approx(1 / 3)
+
+
+def test_verify_equilibrium_rejects_a_non_equilibrium() -> None:
+    with pytest.raises(NumericalError, match="NashConv"):
+        verify_equilibrium(RPS, [np.array([1.0, 0, 0]), np.array([1.0, 0, 0])])
+
+
+def test_solve_auto_methods_and_errors() -> None:
+    assert solve(MATCHING_PENNIES).method == "lp"
+    assert solve(BATTLE_OF_SEXES).method == "vertex"
+    assert solve(random_game(3, 30, 30)).method == "lemke-howson"
+    assert solve(MATCHING_PENNIES, "first-order").equilibria[0].exploitability <= 1e-3
+    with pytest.raises(InvalidGameError, match="unknown method"):
+        solve(MATCHING_PENNIES, "magic")
+
+
+# -- Stackelberg and SPNE ------------------------------------------------------------------
+
+
+def test_stackelberg_known_game() -> None:
+    # Conitzer & Sandholm's example: committing to mix 1/2, 1/2 earns 2.5 > Nash 2.
+    game = NormalFormGame.from_bimatrix([[2, 4], [1, 3]], [[1, 0], [0, 1]])
+    sol = stackelberg_commitment(game)
+    assert sol.follower_action == 1
+    assert sol.leader_value == pytest.approx(3.5)
+    assert sol.leader_strategy.tolist() == pytest.approx([0.5, 0.5])
+    (nash,) = vertex_enumeration(game)
+    assert nash.strategies[0].tolist() == [1.0, 0.0]
+    assert sol.leader_value > game.expected_payoffs(nash.strategies)[0]
+
+
+def test_spne_tie_breaking_rules() -> None:
+    game = LeaderFollowerGame([[3, 1], [4, 0], [2, 2]], [[1, 1], [0, 2], [1, 0]])
+    favorable = spne(game, "leader-favorable")
+    assert favorable.leader_action == 0 and favorable.leader_value == 3.0
+    assert favorable.follower_policy.tolist() == [[1, 0], [0, 1], [1, 0]]
+    adverse = spne(game, "leader-adverse")
+    assert adverse.leader_action == 2 and adverse.leader_value == 2.0
+    assert adverse.follower_policy[0].tolist() == [0, 1]
+    first = spne(game, "first")
+    assert first.follower_policy[0].tolist() == [1, 0]
+    uniform = spne(game, "uniform")
+    assert uniform.follower_policy[0].tolist() == [0.5, 0.5]
+    with pytest.raises(InvalidGameError, match="tie_break"):
+        spne(game, "random")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_spne_is_a_nash_equilibrium_of_the_normal_form(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    game = LeaderFollowerGame(rng.integers(0, 4, (3, 3)), rng.integers(0, 4, (3, 3)))
+    sol = spne(game)
+    replies = tuple(int(np.argmax(row)) for row in sol.follower_policy)
+    column = game.follower_strategies().index(replies)
+    follower = np.zeros(3**3)
+    follower[column] = 1.0
+    nf = game.to_normal_form()
+    assert nash_conv(nf, [sol.leader_strategy, follower]) < 1e-12
+    assert nf.expected_payoffs([sol.leader_strategy, follower])[0] == pytest.approx(
+        sol.leader_value
+    )
+
+
+# -- properties ----------------------------------------------------------------------------
+
+small_int_games = st.tuples(st.integers(1, 4), st.integers(1, 4)).flatmap(
+    lambda shape: st.tuples(
+        arrays(np.int64, shape, elements=st.integers(-3, 3)),
+        arrays(np.int64, shape, elements=st.integers(-3, 3)),
+    )
+)
+float_matrices = st.tuples(st.integers(1, 6), st.integers(1, 6)).flatmap(
+    lambda shape: arrays(
+        np.float64, shape, elements=st.floats(-10, 10, allow_nan=False, width=32)
+    )
+)
+PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPERTY
+@given(small_int_games)
+def test_property_every_returned_profile_has_tiny_exploitability(
+    pair: tuple[np.ndarray, np.ndarray],
+) -> None:
+    game = NormalFormGame.from_bimatrix(*pair)
+    found = vertex_enumeration(game) + lemke_howson_all(game)
+    assert found  # every finite game has an equilibrium
+    for eq in found:
+        assert eq.exploitability <= 1e-8
+        assert exploitability(game, eq.strategies) <= 1e-8
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateGameWarning)
+        for eq in support_enumeration(game):
+            assert eq.exploitability <= 1e-8
+    if not is_degenerate(game):
+        assert as_set(support_enumeration(game, warn=False)) == as_set(vertex_enumeration(game))
+
+
+@PROPERTY
+@given(float_matrices)
+def test_property_zero_sum_value_matches_lp_duality(A: np.ndarray) -> None:
+    sol = solve_zero_sum(A)
+    tol = 1e-9 * max(1.0, float(np.ptp(A)))
+    # Weak duality made tight: the maximin guarantee equals the minimax cap.
+    assert (sol.row @ A).min() >= sol.value - tol
+    assert (A @ sol.col).max() <= sol.value + tol
+    # And equals the optimum of an independently solved column-player LP.
+    m, n = A.shape
+    res = linprog(
+        np.r_[np.zeros(n), 1.0],
+        A_ub=np.c_[A, -np.ones(m)],
+        b_ub=np.zeros(m),
+        A_eq=np.r_[np.ones(n), 0.0][None, :],
+        b_eq=[1.0],
+        bounds=[(0, None)] * n + [(None, None)],
+        method="highs",
+    )
+    assert res.fun == pytest.approx(sol.value, abs=1e-7 * max(1.0, float(np.ptp(A))))
+    assert exploitability(NormalFormGame.zero_sum(A), [sol.row, sol.col]) <= 1e-8 * max(
+        1.0, float(np.ptp(A))
+    )
+
+
+@PROPERTY
+@given(small_int_games, st.sampled_from([0, 1]))
+def test_property_stackelberg_value_at_least_nash_value(
+    pair: tuple[np.ndarray, np.ndarray], leader: int
+) -> None:
+    game = NormalFormGame.from_bimatrix(*pair)
+    sol = stackelberg_commitment(game, leader)
+    for eq in vertex_enumeration(game):
+        nash_value = game.expected_payoffs(eq.strategies)[leader]
+        assert sol.leader_value >= nash_value - 1e-9
