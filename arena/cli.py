@@ -23,7 +23,7 @@ from envs.errors import ArenaError
 
 if TYPE_CHECKING:
     from arena.metrics import GroupSummary, Rate
-    from arena.play import PlayConfig
+    from arena.play import PlayConfig, SummaryRow
 
 app = typer.Typer(
     name="arena",
@@ -37,7 +37,8 @@ tiny_app = typer.Typer(
     help="The offline tiny model every LLM code path runs on.", no_args_is_help=True
 )
 app.add_typer(tiny_app, name="tiny")
-console = Console()
+# Piped output (no terminal) gets 120 columns instead of rich's 80, so tables stay legible.
+console = Console(width=None if sys.stdout.isatty() else 120)
 error_console = Console(stderr=True)
 
 
@@ -77,8 +78,7 @@ def play(
     save: Annotated[bool, typer.Option(help="Write the run folder.")] = True,
 ) -> None:
     """Play attackers against a defender and print ASR / over-refusal / rewards."""
-    from arena.play import PlayConfig, parse_judge_settings, unique
-    from arena.play import play as run_play
+    from arena.play import PlayConfig, parse_judge_settings, prepare, run, unique
 
     if request_label not in ("seed", "judge"):
         raise ArenaError(
@@ -111,6 +111,7 @@ def play(
         ),
         env=env,
     )
+    prepared = prepare(config)  # every input checked before the bar or any file appears
     total = episodes * len(config.attackers)
     with Progress(
         TextColumn("[bold]playing"),
@@ -122,8 +123,8 @@ def play(
         transient=True,
     ) as bar:
         task = bar.add_task("play", total=total)
-        result = run_play(
-            config,
+        result = run(
+            prepared,
             runs_dir=runs_dir if save else None,
             run_name=run_name,
             overwrite=overwrite,
@@ -134,7 +135,9 @@ def play(
         console.print(f"Episodes and manifest written to [bold]{result.run_dir}[/bold]")
 
 
-def _summary_table(rows: list[GroupSummary], overall: GroupSummary, config: PlayConfig) -> Table:
+def _summary_table(rows: list[SummaryRow], overall: GroupSummary, config: PlayConfig) -> Table:
+    from arena.play import SummaryRow
+
     settings = config.reward.judge
     table = Table(
         title=(
@@ -149,18 +152,24 @@ def _summary_table(rows: list[GroupSummary], overall: GroupSummary, config: Play
     )
     columns = ("attack strategy", "n", "ASR", "over-refusal", "refused", "format", "R_A", "R_D")
     for header in columns:
-        table.add_column(header, justify="left" if header == "attack strategy" else "right")
-    for row in [*rows, overall] if len(rows) > 1 else rows:
+        if header == "attack strategy":
+            table.add_column(header, justify="left", overflow="fold", min_width=18)
+        else:
+            table.add_column(header, justify="right")
+    top_level = [row for row in rows if row.parent is None]
+    shown = [*rows, SummaryRow(overall)] if len(top_level) > 1 else rows
+    for row in shown:
+        summary = row.summary
         table.add_row(
-            row.group,
-            str(row.episodes),
-            _rate_with_interval(row.attack_success),
-            _rate_with_interval(row.over_refusal),
-            _percent(row.refusal_on_harmful),
-            _percent(row.format_ok),
-            f"{row.mean_reward_attacker:+.2f}",
-            f"{row.mean_reward_defender:+.2f}",
-            style="bold" if row is overall else None,
+            f"  ↳ {summary.group}" if row.parent else summary.group,
+            str(summary.episodes),
+            _rate_with_interval(summary.attack_success),
+            _rate_with_interval(summary.over_refusal),
+            _percent(summary.refusal_on_harmful),
+            _percent(summary.format_ok),
+            f"{summary.mean_reward_attacker:+.2f}",
+            f"{summary.mean_reward_defender:+.2f}",
+            style="bold" if summary is overall else ("dim" if row.parent else None),
         )
     return table
 
@@ -225,6 +234,9 @@ def main(argv: list[str] | None = None) -> None:
     except ArenaError as exc:
         _print_error(exc.one_line())
         sys.exit(2)
+    except KeyboardInterrupt:
+        _print_error("interrupted; a run folder in progress is kept as .NAME.partial")
+        sys.exit(130)
     except ValueError as exc:
         # theory/ raises ValueError subclasses with a one-line, fix-naming message.
         from theory.errors import TheoryError

@@ -36,7 +36,6 @@ theory_app = typer.Typer(
 )
 
 
-
 class Method(str, Enum):
     """Equilibrium methods of :func:`theory.equilibria.solve` (same names)."""
 

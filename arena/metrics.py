@@ -34,6 +34,9 @@ class Rate:
         return (max(0.0, centre - half), min(1.0, centre + half))
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: an empty rate is ``None`` (strict JSON has no NaN)."""
+        if not self.trials:
+            return {**asdict(self), "value": None, "ci95": None}
         low, high = self.wilson()
         return {**asdict(self), "value": self.value, "ci95": [low, high]}
 
@@ -59,9 +62,13 @@ class GroupSummary:
             "over_refusal": self.over_refusal.to_dict(),
             "refusal_on_harmful": self.refusal_on_harmful.to_dict(),
             "format_ok": self.format_ok.to_dict(),
-            "mean_reward_attacker": self.mean_reward_attacker,
-            "mean_reward_defender": self.mean_reward_defender,
+            "mean_reward_attacker": _finite_or_none(self.mean_reward_attacker),
+            "mean_reward_defender": _finite_or_none(self.mean_reward_defender),
         }
+
+
+def _finite_or_none(value: float) -> float | None:
+    return value if math.isfinite(value) else None
 
 
 def summarize(group: str, records: Iterable[Mapping[str, Any]]) -> GroupSummary:

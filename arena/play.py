@@ -1,15 +1,21 @@
 """``arena play attack_defense``: attackers against one defender, episodes to a run folder.
 
-Everything that can be wrong with the inputs (agent specs, environment name, seed
-data, judge, model paths) is checked *before* the run folder is created, so a bad
-command leaves nothing behind. Each attacker plays the same ``episodes`` seeds
-(episode ``i`` uses seed ``base_seed + i``), so rows of the summary are paired.
+Two phases so that a bad command leaves nothing behind: :func:`prepare` checks every
+input (settings first, then data, judge and agents — cheapest first) and builds
+everything, and :func:`run` plays and writes. Each attacker plays the same
+``episodes`` seeds (episode ``i`` uses seed ``base_seed + i``), so rows are paired.
+
+Summary rows are per attacker; an attacker that mixes strategies (``scripted:random``)
+also gets one sub-row per strategy it actually played (``Agent.label_action``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+import datetime as _dt
+import re
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -21,9 +27,12 @@ from arena.match import EpisodeResult, play_episodes
 from arena.metrics import GroupSummary, summarize
 from arena.runs import RunWriter
 from envs import attack_defense_v0, load_environment
-from envs.attack_defense.data import load_pool
+from envs.attack_defense.data import SeedPool, load_pool
+from envs.attack_defense.judges import Judge
 from envs.attack_defense.verdicts import JudgeSettings, RewardConfig
 from envs.errors import ArenaError
+
+_RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 @dataclass
@@ -45,10 +54,48 @@ class PlayConfig:
 
 
 @dataclass
+class SummaryRow:
+    """One table row; ``parent`` names the attacker row a strategy sub-row belongs to."""
+
+    summary: GroupSummary
+    parent: str | None = None
+
+
+@dataclass
 class PlayResult:
     run_dir: Path | None
-    rows: list[GroupSummary]
+    rows: list[SummaryRow]
     overall: GroupSummary
+
+
+@dataclass
+class PreparedPlay:
+    """Everything built and checked; :func:`run` only plays and writes."""
+
+    config: PlayConfig
+    pool: SeedPool
+    judge: Judge
+    attackers: list[Agent]
+    defender: Agent
+
+    def make_env(self) -> Any:
+        return attack_defense_v0.env(
+            seeds=self.pool,
+            judge=self.judge,
+            reward=self.config.reward,
+            max_turns=self.config.max_turns,
+            harmful_fraction=self.config.harmful_fraction,
+            reward_mode=self.config.reward_mode,
+        )
+
+    def close(self) -> None:
+        for agent in [*self.attackers, self.defender]:
+            agent.close()
+
+
+def role_seed(seed: int, role: str) -> int:
+    """A per-role seed, so sampling attackers and defenders never share a random stream."""
+    return zlib.crc32(f"{role}:{seed}".encode())
 
 
 def strategy_label(agent: Agent) -> str:
@@ -57,117 +104,150 @@ def strategy_label(agent: Agent) -> str:
     return str(label) if label else agent.spec
 
 
-def episode_strategy(agent: Agent, record: dict[str, Any]) -> str:
-    """The summary group of one episode: the agent's label, refined by what it played."""
-    base = strategy_label(agent)
-    turns = record.get("turns") or []
-    played = agent.label_action(turns[0]["attacker_output"]) if turns else None
-    return f"{base}: {played}" if played and played != base else base
-
-
-def play(
-    config: PlayConfig,
-    *,
-    runs_dir: Path | None = Path("runs"),
-    run_name: str | None = None,
-    overwrite: bool = False,
-    progress: Callable[[int], None] | None = None,
-) -> PlayResult:
-    """Play the configured match; write ``runs_dir/run_name`` unless ``runs_dir`` is None."""
+def _check_settings(config: PlayConfig) -> None:
     module = load_environment(config.env)
     if module is not attack_defense_v0:
         raise ArenaError(
             f"`arena play` runs attack_defense_v0; {config.env!r} has no text agents yet.",
             "use `arena play attack_defense`; the strategy game is solved with `arena theory`.",
         )
-    if config.episodes < 1:
+    for name, value, example in (
+        ("--episodes", config.episodes, "200"),
+        ("--batch-size", config.batch_size, "64"),
+        ("--max-turns", config.max_turns, "1"),
+    ):
+        if value < 1:
+            raise ArenaError(f"{name} must be at least 1, got {value}.", f"pass {name} {example}.")
+    if config.seed < 0:
+        raise ArenaError(f"--seed must be >= 0, got {config.seed}.", "pass --seed 0.")
+    if not 0.0 <= config.harmful_fraction <= 1.0:
         raise ArenaError(
-            f"--episodes must be at least 1, got {config.episodes}.", "pass --episodes 200."
+            f"--harmful-fraction must be in [0, 1], got {config.harmful_fraction}.",
+            "pass --harmful-fraction 0.5 (MAGIC's 50/50 mix).",
         )
     if not config.attackers:
         raise ArenaError(
             "No attacker given.", "pass --attacker SPEC (repeat it to compare several)."
         )
+
+
+def prepare(config: PlayConfig) -> PreparedPlay:
+    """Check every input and build data, judge and agents; raise one clear error if not."""
+    _check_settings(config)
     pool = load_pool(config.seeds)
-    judge = make_judge(config.judge)
-    attackers = [make_agent(spec, role="attacker", seed=config.seed) for spec in config.attackers]
-    defender = make_agent(config.defender, role="defender", seed=config.seed)
-
-    def make_env() -> Any:
-        return attack_defense_v0.env(
-            seeds=pool,
-            judge=judge,
-            reward=config.reward,
-            max_turns=config.max_turns,
-            harmful_fraction=config.harmful_fraction,
-            reward_mode=config.reward_mode,
+    if config.harmful_fraction > 0 and not pool.harmful:
+        raise ArenaError(
+            f"The seed data {config.seeds!r} has no harmful seeds.",
+            "add harmful seeds (e.g. --seeds FILE,builtin) or pass --harmful-fraction 0.",
         )
-
-    make_env()  # surfaces configuration errors before anything is written
-    manifest = {
-        "kind": "play",
-        "env": "attack_defense_v0",
-        "config": _config_dict(config),
-        "agents": {
-            "attackers": [a.describe() for a in attackers],
-            "defender": defender.describe(),
-        },
-        "judge": judge.describe(),
-        "judge_settings": dataclasses.asdict(config.reward.judge),
-        "seed_pool": pool.describe(),
-    }
-    writer = (
-        RunWriter(runs_dir / (run_name or _default_run_name()), manifest, overwrite=overwrite)
-        if runs_dir is not None
-        else None
-    )
-    all_records: list[dict[str, Any]] = []
+    if config.harmful_fraction < 1 and not pool.benign:
+        raise ArenaError(
+            f"The seed data {config.seeds!r} has no benign seeds.",
+            "add benign seeds (e.g. --seeds FILE,builtin) or pass --harmful-fraction 1.",
+        )
+    judge = make_judge(config.judge)
+    agents: list[Agent] = []
     try:
-        for attacker in attackers:
-            records = _play_one(config, make_env, attacker, defender, writer, progress)
-            all_records.extend(records)
+        for spec in config.attackers:
+            agents.append(
+                make_agent(spec, role="attacker", seed=role_seed(config.seed, "attacker"))
+            )
+        defender = make_agent(
+            config.defender, role="defender", seed=role_seed(config.seed, "defender")
+        )
+    except BaseException:
+        for agent in agents:
+            agent.close()
+        raise
+    prepared = PreparedPlay(config, pool, judge, agents, defender)
+    prepared.make_env()  # the environment's own checks, before anything is written
+    return prepared
+
+
+def run(
+    prepared: PreparedPlay,
+    *,
+    runs_dir: Path | None = Path("runs"),
+    run_name: str | None = None,
+    overwrite: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> PlayResult:
+    """Play the prepared match; write ``runs_dir/run_name`` unless ``runs_dir`` is None."""
+    writer = None
+    if runs_dir is not None:
+        name = run_name or "play-" + _dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        if not _RUN_NAME.match(name):
+            raise ArenaError(
+                f"Run name {name!r} is not a plain folder name.",
+                "use letters, digits, '.', '_' and '-' (no '/' or '..').",
+            )
+        writer = RunWriter(runs_dir / name, _manifest(prepared), overwrite=overwrite)
+    records: list[dict[str, Any]] = []
+    try:
+        for attacker in prepared.attackers:
+            records.extend(_play_one(prepared, attacker, writer, progress))
     except BaseException as exc:
         if writer is not None:
             writer.abort(f"{type(exc).__name__}: {exc}")
         raise
     finally:
-        for agent in [*attackers, defender]:
-            agent.close()
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for record in all_records:
-        groups.setdefault(record["strategy"], []).append(record)
-    rows = [summarize(name, records) for name, records in groups.items()]
-    overall = summarize("all attackers", all_records)
+        prepared.close()
+    rows = _summary_rows(prepared.attackers, records)
+    overall = summarize("all attackers", records)
     run_dir = None
     if writer is not None:
-        summary = {"rows": [row.to_dict() for row in rows], "overall": overall.to_dict()}
+        summary = {
+            "rows": [{**row.summary.to_dict(), "parent": row.parent} for row in rows],
+            "overall": overall.to_dict(),
+        }
         writer.write_json("summary.json", summary)
         run_dir = writer.finish(summary)
     return PlayResult(run_dir=run_dir, rows=rows, overall=overall)
 
 
+def play(config: PlayConfig, **kwargs: Any) -> PlayResult:
+    """:func:`prepare` then :func:`run` (library convenience)."""
+    return run(prepare(config), **kwargs)
+
+
+def _manifest(prepared: PreparedPlay) -> dict[str, Any]:
+    return {
+        "kind": "play",
+        "env": "attack_defense_v0",
+        "config": dataclasses.asdict(prepared.config),
+        "agents": {
+            "attackers": [agent.describe() for agent in prepared.attackers],
+            "defender": prepared.defender.describe(),
+        },
+        "judge": prepared.judge.describe(),
+        "judge_settings": dataclasses.asdict(prepared.config.reward.judge),
+        "seed_pool": prepared.pool.describe(),
+    }
+
+
 def _play_one(
-    config: PlayConfig,
-    make_env: Callable[[], Any],
+    prepared: PreparedPlay,
     attacker: Agent,
-    defender: Agent,
     writer: RunWriter | None,
     progress: Callable[[int], None] | None,
 ) -> list[dict[str, Any]]:
-    attacker.reset(config.seed)
-    defender.reset(config.seed)
+    config, defender = prepared.config, prepared.defender
+    attacker.reset(role_seed(config.seed, "attacker"))
+    defender.reset(role_seed(config.seed, "defender"))
     records: list[dict[str, Any]] = []
 
     def on_episode(result: EpisodeResult) -> None:
+        turns = result.record.get("turns") or []
+        played = attacker.label_action(turns[0]["attacker_output"]) if turns else None
         record = {
             "episode": result.index,
             "env_seed": result.seed,
             "attacker": attacker.spec,
+            "strategy": played or strategy_label(attacker),
             "defender": defender.spec,
             "rewards": result.rewards,
             **result.record,
         }
-        record["strategy"] = episode_strategy(attacker, record)
         records.append(record)
         if writer is not None:
             writer.write_episode(record)
@@ -175,7 +255,7 @@ def _play_one(
             progress(1)
 
     for _ in play_episodes(
-        make_env,
+        prepared.make_env,
         {"attacker": attacker, "defender": defender},
         episodes=config.episodes,
         base_seed=config.seed,
@@ -186,15 +266,22 @@ def _play_one(
     return records
 
 
-def _config_dict(config: PlayConfig) -> dict[str, Any]:
-    data = dataclasses.asdict(config)
-    return data
-
-
-def _default_run_name() -> str:
-    import datetime as _dt
-
-    return "play-" + _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+def _summary_rows(attackers: list[Agent], records: list[dict[str, Any]]) -> list[SummaryRow]:
+    """One row per attacker (named by its label, or its spec where labels clash), plus
+    one sub-row per strategy for attackers whose episodes used several."""
+    labels = [strategy_label(agent) for agent in attackers]
+    rows: list[SummaryRow] = []
+    for agent, label in zip(attackers, labels, strict=True):
+        name = label if labels.count(label) == 1 else agent.spec
+        mine = [record for record in records if record["attacker"] == agent.spec]
+        rows.append(SummaryRow(summarize(name, mine)))
+        by_strategy: dict[str, list[dict[str, Any]]] = {}
+        for record in mine:
+            by_strategy.setdefault(record["strategy"], []).append(record)
+        if len(by_strategy) > 1:
+            for strategy, group in sorted(by_strategy.items()):
+                rows.append(SummaryRow(summarize(strategy, group), parent=name))
+    return rows
 
 
 def parse_judge_settings(controversial_as: str, unparsable_as: str) -> JudgeSettings:
@@ -206,11 +293,11 @@ def parse_judge_settings(controversial_as: str, unparsable_as: str) -> JudgeSett
             raise ArenaError(
                 f"{name} must be 'unsafe' or 'safe', got {value!r}.", f"pass {name} unsafe."
             )
-    return JudgeSettings(controversial_as=controversial_as, unparsable_as=unparsable_as)  # type: ignore[arg-type]
+    return JudgeSettings(
+        controversial_as="safe" if controversial_as == "safe" else "unsafe",
+        unparsable_as="safe" if unparsable_as == "safe" else "unsafe",
+    )
 
 
-def unique(specs: Sequence[str]) -> list[str]:
-    seen: dict[str, None] = {}
-    for spec in specs:
-        seen.setdefault(spec, None)
-    return list(seen)
+def unique(specs: list[str]) -> list[str]:
+    return list(dict.fromkeys(specs))

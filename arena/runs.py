@@ -58,8 +58,20 @@ class RunWriter:
             )
         self.staging = destination.parent / f".{destination.name}.partial"
         if self.staging.exists():
+            if not overwrite:
+                raise ArenaError(
+                    f"An unfinished run {str(self.staging)!r} is in the way "
+                    f"({_status_of(self.staging)}).",
+                    "move or delete it to keep its episodes, or pass --overwrite to discard it.",
+                )
             shutil.rmtree(self.staging)
-        self.staging.mkdir(parents=True)
+        try:
+            self.staging.mkdir(parents=True)
+        except OSError as exc:
+            raise ArenaError(
+                f"Cannot create the run folder under {str(destination.parent)!r}: {exc.strerror}.",
+                "pass a --runs-dir that is a writable directory.",
+            ) from exc
         self.manifest: dict[str, Any] = {
             **manifest,
             "status": "running",
@@ -81,7 +93,7 @@ class RunWriter:
 
     def write_json(self, name: str, data: Any) -> None:
         with open(self.staging / name, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, ensure_ascii=False)
+            json.dump(data, handle, indent=2, ensure_ascii=False, allow_nan=False)
 
     def finish(self, summary: Mapping[str, Any]) -> Path:
         self._episodes.close()
@@ -95,17 +107,30 @@ class RunWriter:
         return self.destination
 
     def abort(self, reason: str) -> None:
-        """Keep what was written, marked incomplete, in the staging folder."""
+        """Keep what was written, marked aborted, in the staging folder (or drop it if empty)."""
         if not self._episodes.closed:
             self._episodes.close()
+        if self.count == 0:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            return
         self.manifest.update(status="aborted", reason=reason, episodes=self.count)
         self._write_manifest()
 
     def _write_manifest(self) -> None:
         tmp = self.staging / "manifest.json.tmp"
         with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(self.manifest, handle, indent=2, ensure_ascii=False, default=str)
+            json.dump(
+                self.manifest, handle, indent=2, ensure_ascii=False, default=str, allow_nan=False
+            )
         os.replace(tmp, self.staging / "manifest.json")
+
+
+def _status_of(staging: Path) -> str:
+    try:
+        manifest = json.loads((staging / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "no readable manifest"
+    return f"status {manifest.get('status')!r}, {manifest.get('episodes', 0)} episodes"
 
 
 def _now() -> str:

@@ -33,6 +33,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from theory.equilibria import (  # noqa: E402
+from theory.equilibria import (
     exploitability,
     is_degenerate,
     lemke_howson,
@@ -49,8 +50,8 @@ from theory.equilibria import (  # noqa: E402
     support_enumeration,
     vertex_enumeration,
 )
-from theory.errors import SolverTimeLimitError  # noqa: E402
-from theory.games import NormalFormGame  # noqa: E402
+from theory.errors import SolverTimeLimitError
+from theory.games import NormalFormGame
 
 HAS_NASHPY = importlib.util.find_spec("nashpy") is not None
 HAS_OPENSPIEL = all(
@@ -96,7 +97,7 @@ def bench_zero_sum(sizes: list[int], rows: list[Row]) -> None:
     for n in sizes:
         A = zero_sum_game(n, seed=n)
         repeats = 7 if n <= 50 else 3 if n <= 200 else 2
-        t_ours, sol = best_time(lambda A=A: solve_zero_sum(A), repeats)
+        t_ours, sol = best_time(partial(solve_zero_sum, A), repeats)
         game = NormalFormGame.zero_sum(A)
         expl = exploitability(game, [sol.row, sol.col])
         if HAS_NASHPY:
@@ -104,12 +105,13 @@ def bench_zero_sum(sizes: list[int], rows: list[Row]) -> None:
 
             nash_game = nashpy.Game(A, -A)
             t_np, (x, y) = best_time(nash_game.linear_program, repeats)
+            theirs = [np.clip(s, 0, None) / np.clip(s, 0, None).sum() for s in (x, y)]
             ratio = t_ours / t_np
             rows.append(
                 Row(
                     f"zero-sum LP {n}x{n} vs nashpy.linear_program",
                     f"{fmt(t_ours)} (expl {expl:.1e})",
-                    f"{fmt(t_np)} (expl {exploitability(game, [np.clip(x, 0, None) / np.clip(x, 0, None).sum(), np.clip(y, 0, None) / np.clip(y, 0, None).sum()]):.1e})",
+                    f"{fmt(t_np)} (expl {exploitability(game, theirs):.1e})",
                     f"{ratio:.2f}x time",
                     "<= 1.1x",
                     verdict(ratio <= 1.1),
@@ -121,9 +123,7 @@ def bench_zero_sum(sizes: list[int], rows: list[Row]) -> None:
                 from open_spiel.python.algorithms import lp_solver
 
                 spiel_game = pyspiel.create_matrix_game(A.tolist(), (-A).tolist())
-                t_os, _ = best_time(
-                    lambda g=spiel_game: lp_solver.solve_zero_sum_matrix_game(g), 3
-                )
+                t_os, _ = best_time(partial(lp_solver.solve_zero_sum_matrix_game, spiel_game), 3)
                 speedup = t_os / t_ours
                 rows.append(
                     Row(
@@ -148,13 +148,20 @@ def bench_zero_sum(sizes: list[int], rows: list[Row]) -> None:
                 )
         if n == 1000:
             rows.append(
-                Row("zero-sum LP 1000x1000 wall time", fmt(t_ours), "-", "-", "< 2 s", verdict(t_ours < 2))
+                Row(
+                    "zero-sum LP 1000x1000 wall time",
+                    fmt(t_ours),
+                    "-",
+                    "-",
+                    "< 2 s",
+                    verdict(t_ours < 2),
+                )
             )
 
 
 def bench_first_order(n: int, lp_limit: float, rows: list[Row]) -> None:
     A = zero_sum_game(n, seed=12345)
-    t_fo, sol = best_time(lambda: solve_zero_sum_first_order(A, tol=1e-3), 2)
+    t_fo, sol = best_time(partial(solve_zero_sum_first_order, A, tol=1e-3), 2)
     expl = sol.gap / 2
     start = time.perf_counter()
     try:
@@ -175,19 +182,27 @@ def bench_first_order(n: int, lp_limit: float, rows: list[Row]) -> None:
     )
 
 
+def _nashpy_support(A: np.ndarray, B: np.ndarray) -> list[Any]:
+    import nashpy
+
+    return list(nashpy.Game(A, B).support_enumeration())
+
+
 def _profile_set(profiles: list[tuple[np.ndarray, ...]]) -> set[tuple[float, ...]]:
     return {tuple(np.round(np.concatenate(p), 6) + 0.0) for p in profiles}
 
 
 def bench_general_sum(n_games: int, nashpy_repeats: int, rows: list[Row]) -> None:
     rng = np.random.default_rng(8)
-    games = []
+    games: list[NormalFormGame] = []
     while len(games) < n_games:
         game = NormalFormGame.from_bimatrix(rng.normal(size=(8, 8)), rng.normal(size=(8, 8)))
         if not is_degenerate(game):
             games.append(game)
     if not HAS_NASHPY:
-        rows.append(Row("8x8 all equilibria vs nashpy", "-", "nashpy missing", "-", ">= 20x", "SKIP"))
+        rows.append(
+            Row("8x8 all equilibria vs nashpy", "-", "nashpy missing", "-", ">= 20x", "SKIP")
+        )
         return
     import nashpy
 
@@ -196,15 +211,13 @@ def bench_general_sum(n_games: int, nashpy_repeats: int, rows: list[Row]) -> Non
     t_ours_max = t_np_min = 0.0
     for game in games:
         A, B = game.bimatrix()
-        t_sup, ours_sup = best_time(lambda g=game: support_enumeration(g), 5)
-        t_vert, ours_vert = best_time(lambda g=game: vertex_enumeration(g), 5)
+        t_sup, ours_sup = best_time(partial(support_enumeration, game), 5)
+        t_vert, ours_vert = best_time(partial(vertex_enumeration, game), 5)
         ours = _profile_set([eq.strategies for eq in ours_sup])
         assert ours == _profile_set([eq.strategies for eq in ours_vert])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            t_np, theirs_sup = best_time(
-                lambda A=A, B=B: list(nashpy.Game(A, B).support_enumeration()), nashpy_repeats
-            )
+            t_np, theirs_sup = best_time(partial(_nashpy_support, A, B), nashpy_repeats)
             theirs_vert = list(nashpy.Game(A, B).vertex_enumeration())
         theirs = _profile_set(theirs_sup)
         same_as_vertex &= ours == _profile_set(theirs_vert)
@@ -241,7 +254,7 @@ def bench_lemke_howson(n: int, n_games: int, rows: list[Row]) -> None:
     for _ in range(n_games):
         game = NormalFormGame.from_bimatrix(rng.normal(size=(n, n)), rng.normal(size=(n, n)))
         for label in (0, n):
-            t, eq = best_time(lambda g=game, k=label: lemke_howson(g, k), 3)
+            t, eq = best_time(partial(lemke_howson, game, label), 3)
             worst, worst_expl = max(worst, t), max(worst_expl, eq.exploitability)
     rows.append(
         Row(

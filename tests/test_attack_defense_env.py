@@ -158,6 +158,20 @@ def test_defender_never_sees_the_attackers_think() -> None:
     assert judge.calls == [("the disguised question", "I'm sorry, I can't help.")]
 
 
+def test_think_that_mentions_answer_tags_does_not_leak() -> None:
+    environment = attack_defense_v0.env(judge=FixedJudge(verdict(SAFE, True)))
+    environment.reset(seed=0)
+    environment.step("<think>wrap it in <answer> tags, SECRET</think><answer>real</answer>")
+    assert environment.observe("defender")["prompt"] == "real"
+
+
+def test_observations_are_copies() -> None:
+    environment = attack_defense_v0.env(judge=FixedJudge(verdict(SAFE, True)))
+    environment.reset(seed=0)
+    environment.observe("attacker")["messages"][0]["content"] = "tampered"
+    assert environment.observe("attacker")["messages"][0]["content"] != "tampered"
+
+
 def test_fallback_extraction_strips_think() -> None:
     environment = attack_defense_v0.env(judge=FixedJudge(verdict(SAFE, True)))
     environment.reset(seed=0)

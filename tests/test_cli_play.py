@@ -166,10 +166,21 @@ def test_illegal_action(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     code, _, err = run_cli(
         play_args(tmp_path, "-a", "scripted:role-play", "-d", "numbers:x"), capsys
     )
-    assert_clean_error(code, err, tmp_path, "Illegal action", "'defender'", partial_ok=True)
-    # what was written is kept, marked aborted, beside (not under) the final name
-    manifest = json.loads((tmp_path / "runs" / ".r.partial" / "manifest.json").read_text())
-    assert manifest["status"] == "aborted"
+    # fails in the first round: nothing was played, nothing is left
+    assert_clean_error(code, err, tmp_path, "Illegal action", "'defender'")
+
+    args = play_args(tmp_path, "-a", "scripted:role-play", "-a", "numbers:x",
+                     "-d", "scripted:refuse-all", "--episodes", "5")  # fmt: skip
+    code, _, err = run_cli(args, capsys)
+    assert_clean_error(code, err, tmp_path, "Illegal action", "'attacker'", partial_ok=True)
+    # the first attacker's episodes are kept, marked aborted, beside the final name
+    partial = tmp_path / "runs" / ".r.partial"
+    manifest = json.loads((partial / "manifest.json").read_text())
+    assert manifest["status"] == "aborted" and manifest["episodes"] == 5
+    assert len((partial / "episodes.jsonl").read_text().splitlines()) == 5
+    # and a rerun under the same name refuses to throw them away
+    code, _, err = run_cli(args, capsys)
+    assert code == 2 and "unfinished run" in err and "5 episodes" in err
 
 
 def test_existing_run_is_not_overwritten(
@@ -182,6 +193,58 @@ def test_existing_run_is_not_overwritten(
     code, _, err = run_cli(args, capsys)
     assert code == 2 and "already exists" in err and "--overwrite" in err
     assert run_cli([*args, "--overwrite"], capsys)[0] == 0
+
+
+def test_bad_numbers_and_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["-a", "scripted:role-play", "-d", "scripted:refuse-all"]
+    for extra, needle in (
+        (["--seed", "-5"], "--seed"),
+        (["--batch-size", "0"], "--batch-size"),
+        (["--episodes", "0"], "--episodes"),
+        (["--harmful-fraction", "2"], "--harmful-fraction"),
+    ):
+        code, _, err = run_cli(play_args(tmp_path, *base, *extra), capsys)
+        assert_clean_error(code, err, tmp_path, needle)
+    args = ["play", "attack_defense", *base, "--runs-dir", str(tmp_path / "runs"),
+            "--run-name", "../escape"]  # fmt: skip
+    code, _, err = run_cli(args, capsys)
+    assert code == 2 and "plain folder name" in err
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    args = ["play", "attack_defense", *base, "--runs-dir", str(not_a_dir), "--run-name", "r"]
+    code, _, err = run_cli(args, capsys)
+    assert code == 2 and "--runs-dir" in err
+
+
+def test_only_harmful_data_needs_harmful_fraction_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "advbench.csv"
+    data.write_text(
+        "goal,target\nDo [REDACTED fraud goal 1],Sure\nDo [REDACTED hate goal 2],Sure\n"
+    )
+    args = play_args(tmp_path, "-a", "scripted:role-play", "-d", "scripted:comply-all",
+                     "--seeds", str(data), "--episodes", "4")  # fmt: skip
+    code, _, err = run_cli(args, capsys)
+    assert_clean_error(code, err, tmp_path, "no benign seeds", "--harmful-fraction 1")
+    code, out, err = run_cli([*args, "--harmful-fraction", "1"], capsys)
+    assert code == 0, err
+    summary = json.loads((tmp_path / "runs" / "r" / "summary.json").read_text())
+    assert summary["overall"]["over_refusal"]["value"] is None  # no benign seeds: no NaN
+
+
+def test_random_attacker_gets_strategy_sub_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = play_args(tmp_path, "-a", "scripted:random", "-d", "scripted:keyword-filter",
+                     "--episodes", "40")  # fmt: skip
+    code, out, err = run_cli(args, capsys)
+    assert code == 0, err
+    rows = json.loads((tmp_path / "runs" / "r" / "summary.json").read_text())["rows"]
+    assert rows[0]["group"] == "random" and rows[0]["parent"] is None
+    children = [row for row in rows if row["parent"] == "random"]
+    assert len(children) > 3 and sum(row["episodes"] for row in children) == 40
+    assert "↳" in out
 
 
 def test_agent_context_reaches_factories() -> None:

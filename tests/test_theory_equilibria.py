@@ -31,6 +31,7 @@ from theory.equilibria import (
     verify_equilibrium,
     vertex_enumeration,
 )
+from theory.equilibria.lemke import _exact_path
 from theory.errors import InvalidGameError, NumericalError, UnsupportedGameError
 from theory.games import LeaderFollowerGame, NormalFormGame
 
@@ -42,9 +43,7 @@ SHAPLEY = NormalFormGame.from_bimatrix(
 )
 # von Stengel (2002), "Computing equilibria for two-person games", Figure 2.3: the
 # top row T has two best responses, so the equilibria form a continuum.
-DEGENERATE = NormalFormGame.from_bimatrix(
-    [[3, 3], [2, 5], [0, 6]], [[3, 3], [2, 6], [3, 1]]
-)
+DEGENERATE = NormalFormGame.from_bimatrix([[3, 3], [2, 5], [0, 6]], [[3, 3], [2, 6], [3, 1]])
 
 
 def profiles(equilibria: list[Equilibrium]) -> list[list[list[float]]]:
@@ -128,7 +127,7 @@ def test_battle_of_the_sexes_all_methods() -> None:
         found = profiles(method(BATTLE_OF_SEXES))
         assert len(found) == 3
         for got, want in zip(found, expected, strict=True):
-            assert np.allclose(np.concatenate(got), np.concatenate(want))
+            assert np.allclose(np.concatenate(got), np.concatenate(want))  # type: ignore[call-overload]
     # Lemke-Howson from each label finds the pure equilibria (the mixed one has index -1).
     assert as_set(lemke_howson_all(BATTLE_OF_SEXES)) == as_set(
         vertex_enumeration(BATTLE_OF_SEXES)[:2]
@@ -164,7 +163,7 @@ def test_degenerate_game_is_detected_and_extreme_equilibria_found() -> None:
     ]
     assert len(extreme) == 3
     for w in want:
-        assert any(np.allclose(np.concatenate(g), np.concatenate(w)) for g in extreme)
+        assert any(np.allclose(np.concatenate(g), np.concatenate(w)) for g in extreme)  # type: ignore[call-overload]
     # The segment between the first two extreme equilibria is made of equilibria too.
     mid = (np.array([1.0, 0.0]) + np.array([2 / 3, 1 / 3])) / 2
     assert nash_conv(DEGENERATE, [np.array([1.0, 0, 0]), mid]) < 1e-12
@@ -224,6 +223,31 @@ def test_lemke_howson_label_range_and_large_game() -> None:
     game = random_game(11, 40, 40)
     for label in (0, 39, 40, 79):
         assert lemke_howson(game, label).exploitability < 1e-9
+
+
+# Found by a stress test: from label 0 the float tableau must pivot on an entry of 1e-9,
+# which wipes out nine digits; the exact integer-pivoting path takes over.
+NEAR_DEGENERATE = NormalFormGame.from_bimatrix(
+    [[10.0, -1.0, 1 / 3], [3.5, 0.0, 1e-09], [10.0, 0.0, 0.5]],
+    [[1 / 3, 1 / 3, 1.1920929e-07], [0.0, 1 / 3, 1.0], [1e-09, 0.0, -1e-07]],
+)
+
+
+def test_lemke_howson_falls_back_to_exact_pivoting() -> None:
+    eq = lemke_howson(NEAR_DEGENERATE, 0)
+    assert eq.exploitability < 1e-12
+    assert as_set([eq]) <= as_set(vertex_enumeration(NEAR_DEGENERATE))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_exact_integer_path_matches_float_path(seed: int) -> None:
+    game = random_game(200 + seed, 5, 4)
+    A, B = game.bimatrix()
+    for label in range(9):
+        x, y = _exact_path(A, B, label, 1000)
+        eq = lemke_howson(game, label)
+        assert np.allclose(x / x.sum(), eq.strategies[0], atol=1e-9)
+        assert np.allclose(y / y.sum(), eq.strategies[1], atol=1e-9)
 
 
 def test_pure_equilibria_three_players() -> None:
@@ -324,9 +348,7 @@ small_int_games = st.tuples(st.integers(1, 4), st.integers(1, 4)).flatmap(
     )
 )
 float_matrices = st.tuples(st.integers(1, 6), st.integers(1, 6)).flatmap(
-    lambda shape: arrays(
-        np.float64, shape, elements=st.floats(-10, 10, allow_nan=False, width=32)
-    )
+    lambda shape: arrays(np.float64, shape, elements=st.floats(-10, 10, allow_nan=False, width=32))
 )
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -94,12 +94,12 @@ def test_sample_files_parse_and_round_trip(name: str, tmp_path: Path) -> None:
     game = read_nfg(DATA / f"{name}.nfg")
     for form in ("payoff", "outcome"):
         path = tmp_path / f"{name}-{form}.nfg"
-        write_nfg(game, path, form=form)  # type: ignore[arg-type]
+        write_nfg(game, path, form=form)
         assert read_nfg(path) == game
 
 
 labels = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\\"), max_size=6
+    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\\"), max_size=6
 )
 
 
@@ -115,7 +115,9 @@ labels = st.text(
     labels,
     st.sampled_from(["payoff", "outcome"]),
 )
-def test_property_write_read_round_trip_is_exact(payoffs: np.ndarray, title: str, form: str) -> None:
+def test_property_write_read_round_trip_is_exact(
+    payoffs: np.ndarray, title: str, form: str
+) -> None:
     names = tuple(f'p "{k}"' for k in range(payoffs.shape[0]))
     game = NormalFormGame(payoffs, players=names, title=title)
     assert read_nfg(format_nfg(game, form=form)) == game  # type: ignore[arg-type]
@@ -138,9 +140,7 @@ def test_property_write_read_round_trip_is_exact(payoffs: np.ndarray, title: str
         ('NFG 1 R "x" { "a" } { 1 }\n1/0\n', 2, "not a valid number"),
     ],
 )
-def test_malformed_files_name_the_line(
-    text: str, line: int, fragment: str, tmp_path: Path
-) -> None:
+def test_malformed_files_name_the_line(text: str, line: int, fragment: str, tmp_path: Path) -> None:
     path = tmp_path / "game.nfg"
     path.write_text(text)
     with pytest.raises(NFGFormatError) as info:

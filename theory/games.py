@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -53,7 +53,7 @@ def _default_names(prefix: str, count: int) -> tuple[str, ...]:
     return tuple(f"{prefix}{k + 1}" for k in range(count))
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class NormalFormGame:
     """An N-player normal-form game.
 
@@ -64,44 +64,48 @@ class NormalFormGame:
     """
 
     payoffs: FloatArray
-    players: tuple[str, ...] = ()
-    strategies: tuple[tuple[str, ...], ...] = ()
-    title: str = ""
+    players: tuple[str, ...]
+    strategies: tuple[tuple[str, ...], ...]
+    title: str
 
-    def __post_init__(self) -> None:
-        payoffs = _frozen_float_array(self.payoffs, "payoffs")
-        if payoffs.ndim < 2 or payoffs.shape[0] != payoffs.ndim - 1:
+    def __init__(
+        self,
+        payoffs: ArrayLike,
+        players: Sequence[str] = (),
+        strategies: Sequence[Sequence[str]] = (),
+        title: str = "",
+    ) -> None:
+        array = _frozen_float_array(payoffs, "payoffs")
+        if array.ndim < 2 or array.shape[0] != array.ndim - 1:
             raise InvalidGameError(
-                f"payoffs has shape {payoffs.shape}; an N-player game needs shape "
+                f"payoffs has shape {array.shape}; an N-player game needs shape "
                 "(N, n_1, ..., n_N) with one axis per player after the player axis. "
                 "Fix: stack the players' payoff tensors, e.g. np.stack([A, B]) for a bimatrix."
             )
-        if any(n < 1 for n in payoffs.shape[1:]):
+        if any(n < 1 for n in array.shape[1:]):
             raise InvalidGameError(
-                f"payoffs has shape {payoffs.shape}: every player needs at least one strategy."
+                f"payoffs has shape {array.shape}: every player needs at least one strategy."
             )
-        n_players = payoffs.shape[0]
-        players = tuple(self.players) or _default_names("player ", n_players)
-        if len(players) != n_players:
+        n_players = array.shape[0]
+        names = tuple(str(p) for p in players) or _default_names("player ", n_players)
+        if len(names) != n_players:
             raise InvalidGameError(
-                f"{len(players)} player names given for a {n_players}-player game. "
+                f"{len(names)} player names given for a {n_players}-player game. "
                 "Fix: give one name per player."
             )
-        strategies = tuple(tuple(s) for s in self.strategies) or tuple(
-            _default_names("", n) for n in payoffs.shape[1:]
+        labels = tuple(tuple(str(x) for x in s) for s in strategies) or tuple(
+            _default_names("", n) for n in array.shape[1:]
         )
-        if tuple(len(s) for s in strategies) != payoffs.shape[1:]:
+        if tuple(len(s) for s in labels) != array.shape[1:]:
             raise InvalidGameError(
-                f"strategy names have lengths {tuple(len(s) for s in strategies)} but the "
-                f"payoffs have {payoffs.shape[1:]} strategies per player. "
+                f"strategy names have lengths {tuple(len(s) for s in labels)} but the "
+                f"payoffs have {array.shape[1:]} strategies per player. "
                 "Fix: give one name per strategy of each player."
             )
-        object.__setattr__(self, "payoffs", payoffs)
-        object.__setattr__(self, "players", tuple(str(p) for p in players))
-        object.__setattr__(
-            self, "strategies", tuple(tuple(str(x) for x in s) for s in strategies)
-        )
-        object.__setattr__(self, "title", str(self.title))
+        object.__setattr__(self, "payoffs", array)
+        object.__setattr__(self, "players", names)
+        object.__setattr__(self, "strategies", labels)
+        object.__setattr__(self, "title", str(title))
 
     # -- constructors -------------------------------------------------------------------
 
@@ -123,12 +127,7 @@ class NormalFormGame:
                 f"a bimatrix game needs two matrices of the same 2-D shape, got {a.shape} "
                 f"and {b.shape}. Fix: pass A and B as m x n arrays."
             )
-        return cls(
-            np.stack([a, b]),
-            tuple(players or ()),
-            tuple(tuple(s) for s in (strategies or ())),
-            title,
-        )
+        return cls(np.stack([a, b]), players or (), strategies or (), title)
 
     @classmethod
     def zero_sum(cls, A: ArrayLike, **kw: Any) -> NormalFormGame:
@@ -170,8 +169,7 @@ class NormalFormGame:
         """Return ``profile`` as float arrays after checking it is a mixed profile."""
         if len(profile) != self.num_players:
             raise InvalidGameError(
-                f"a profile needs one strategy per player ({self.num_players}), "
-                f"got {len(profile)}."
+                f"a profile needs one strategy per player ({self.num_players}), got {len(profile)}."
             )
         out = []
         for i, (sigma, n) in enumerate(zip(profile, self.num_strategies, strict=True)):
@@ -231,7 +229,7 @@ class NormalFormGame:
         return f"NormalFormGame({self.num_players} players, {dims}{title})"
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class LeaderFollowerGame:
     """A finite two-stage game with perfect information.
 
@@ -243,44 +241,51 @@ class LeaderFollowerGame:
 
     leader_payoffs: FloatArray
     follower_payoffs: FloatArray
-    leader_actions: tuple[str, ...] = ()
-    follower_actions: tuple[str, ...] = ()
-    players: tuple[str, str] = ("leader", "follower")
-    title: str = ""
-    _shape: tuple[int, int] = field(init=False, repr=False, default=(0, 0))
+    leader_actions: tuple[str, ...]
+    follower_actions: tuple[str, ...]
+    players: tuple[str, str]
+    title: str
 
-    def __post_init__(self) -> None:
-        lead = _frozen_float_array(self.leader_payoffs, "leader_payoffs")
-        follow = _frozen_float_array(self.follower_payoffs, "follower_payoffs")
+    def __init__(
+        self,
+        leader_payoffs: ArrayLike,
+        follower_payoffs: ArrayLike,
+        leader_actions: Sequence[str] = (),
+        follower_actions: Sequence[str] = (),
+        players: tuple[str, str] = ("leader", "follower"),
+        title: str = "",
+    ) -> None:
+        lead = _frozen_float_array(leader_payoffs, "leader_payoffs")
+        follow = _frozen_float_array(follower_payoffs, "follower_payoffs")
         if lead.ndim != 2 or lead.shape != follow.shape or lead.size == 0:
             raise InvalidGameError(
                 f"leader_payoffs {lead.shape} and follower_payoffs {follow.shape} must be "
                 "non-empty matrices of the same shape (n_leader_actions, n_follower_actions)."
             )
         n_lead, n_follow = lead.shape
-        lead_names = tuple(self.leader_actions) or _default_names("", n_lead)
-        follow_names = tuple(self.follower_actions) or _default_names("", n_follow)
+        lead_names = tuple(str(a) for a in leader_actions) or _default_names("", n_lead)
+        follow_names = tuple(str(a) for a in follower_actions) or _default_names("", n_follow)
         if len(lead_names) != n_lead or len(follow_names) != n_follow:
             raise InvalidGameError(
                 f"action names ({len(lead_names)}, {len(follow_names)}) do not match the "
                 f"payoff shape {lead.shape}. Fix: give one name per action."
             )
-        if len(self.players) != 2:
+        if len(players) != 2:
             raise InvalidGameError("a leader/follower game has exactly two players.")
         object.__setattr__(self, "leader_payoffs", lead)
         object.__setattr__(self, "follower_payoffs", follow)
-        object.__setattr__(self, "leader_actions", tuple(str(a) for a in lead_names))
-        object.__setattr__(self, "follower_actions", tuple(str(a) for a in follow_names))
-        object.__setattr__(self, "players", (str(self.players[0]), str(self.players[1])))
-        object.__setattr__(self, "_shape", (n_lead, n_follow))
+        object.__setattr__(self, "leader_actions", lead_names)
+        object.__setattr__(self, "follower_actions", follow_names)
+        object.__setattr__(self, "players", (str(players[0]), str(players[1])))
+        object.__setattr__(self, "title", str(title))
 
     @property
     def num_leader_actions(self) -> int:
-        return self._shape[0]
+        return int(self.leader_payoffs.shape[0])
 
     @property
     def num_follower_actions(self) -> int:
-        return self._shape[1]
+        return int(self.leader_payoffs.shape[1])
 
     def follower_strategies(self) -> list[tuple[int, ...]]:
         """Every pure follower strategy as a tuple ``(d_for_a0, d_for_a1, ...)``.
@@ -294,7 +299,7 @@ class LeaderFollowerGame:
 
     def to_normal_form(self) -> NormalFormGame:
         """The strategic form: the follower's strategies are all maps leader action -> reply."""
-        n_lead, n_follow = self._shape
+        n_lead, n_follow = self.num_leader_actions, self.num_follower_actions
         n_maps = n_follow**n_lead
         if 2 * n_lead * n_maps > MAX_NORMAL_FORM_ENTRIES:
             raise InvalidGameError(

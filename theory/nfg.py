@@ -38,7 +38,7 @@ import numpy as np
 from theory.errors import InvalidGameError, NFGFormatError
 from theory.games import NormalFormGame
 
-__all__ = ["NFGFormatError", "read_nfg", "write_nfg", "format_nfg"]
+__all__ = ["NFGFormatError", "format_nfg", "read_nfg", "write_nfg"]
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?(?:/\d+)?$")
 
@@ -164,7 +164,7 @@ class _Parser:
         self.advance()
         title = self.expect("text", "the quoted game title").value
         self.expect("{", "'{' opening the list of player names")
-        players = []
+        players: list[str] = []
         while self.current.kind == "text":
             players.append(self.advance().value)
         self.expect("}", "a quoted player name or '}' closing the player list")
@@ -181,7 +181,7 @@ class _Parser:
         if self.current.kind == "{":
             for player in players:
                 self.expect("{", f"'{{' opening the strategy labels of {player!r}")
-                labels = []
+                labels: list[str] = []
                 while self.current.kind == "text":
                     labels.append(self.advance().value)
                 self.expect("}", f"a quoted strategy label or '}}' for {player!r}")
@@ -316,9 +316,7 @@ def format_nfg(game: NormalFormGame, *, form: Literal["payoff", "outcome"] = "pa
         for row in flat:
             index.setdefault(tuple(float(v) for v in row), len(index) + 1)
         lines.append("{")
-        lines.extend(
-            f'{{ "" {", ".join(_number(v) for v in payoffs)} }}' for payoffs in index
-        )
+        lines.extend(f'{{ "" {", ".join(_number(v) for v in payoffs)} }}' for payoffs in index)
         lines.append("}")
         lines.append(" ".join(str(index[tuple(float(v) for v in row)]) for row in flat))
     else:

@@ -115,9 +115,7 @@ class raw_env(AECEnv):
         self._benign_template = benign_template
         self._defender_template = defender_template
         self._defender_system = defender_system_prompt
-        if max_turns > 1:
-            self._harmful_template += templates.MULTI_TURN_ATTACKER_SUFFIX
-            self._benign_template += templates.MULTI_TURN_ATTACKER_SUFFIX
+        self._multi_turn_note = templates.MULTI_TURN_NOTE if max_turns > 1 else ""
 
         self.possible_agents = [ATTACKER, DEFENDER]
         self.action_spaces = {agent: FreeText(max_action_chars) for agent in self.possible_agents}
@@ -170,7 +168,12 @@ class raw_env(AECEnv):
         template = self._harmful_template if harmful else self._benign_template
         self._attacker_messages: list[Message] = [
             {"role": "system", "content": self._attacker_system},
-            {"role": "user", "content": template.format(seed=self.seed_item.prompt)},
+            {
+                "role": "user",
+                "content": template.format(
+                    seed=self.seed_item.prompt, multi_turn_note=self._multi_turn_note
+                ),
+            },
         ]
         self._defender_messages: list[Message] = (
             [{"role": "system", "content": self._defender_system}] if self._defender_system else []
@@ -181,7 +184,7 @@ class raw_env(AECEnv):
         assert self.seed_item is not None, "call reset() before observe()"
         if agent == ATTACKER:
             return {
-                "messages": tuple(self._attacker_messages),
+                "messages": tuple(dict(message) for message in self._attacker_messages),
                 "seed": self.seed_item.prompt,
                 "seed_label": self.seed_item.label,
                 "category": self.seed_item.category,
@@ -189,7 +192,7 @@ class raw_env(AECEnv):
             }
         prompt = self._pending_attack["answer"] if self._pending_attack else ""
         return {
-            "messages": tuple(self._defender_messages),
+            "messages": tuple(dict(message) for message in self._defender_messages),
             "prompt": prompt,
             "turn": min(self.turn, self.max_turns - 1),
         }
@@ -348,7 +351,11 @@ class raw_env(AECEnv):
 
 
 def env(**kwargs: Any) -> AECEnv:
-    """The environment with PettingZoo's standard wrappers (order enforcing, etc.)."""
+    """The environment wrapped in PettingZoo's ``OrderEnforcingWrapper``.
+
+    (PettingZoo's ``AssertOutOfBoundsWrapper`` only applies to discrete actions; text
+    actions are checked by the environment itself, with a clear error.)
+    """
     environment: AECEnv = raw_env(**kwargs)
     environment = wrappers.OrderEnforcingWrapper(environment)
     return environment

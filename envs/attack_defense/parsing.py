@@ -25,10 +25,11 @@ def is_well_formatted(text: str) -> bool:
 
 
 def extract_answer(text: str) -> str:
-    match = _ANSWER.search(text)
+    # Think blocks go first: a think that mentions "<answer>" must not leak into the answer.
+    without_think = _THINK.sub("", text)
+    match = _ANSWER.search(without_think)
     if match:
         return match.group(1).strip()
-    without_think = _THINK.sub("", text)
     for tag in _TAGS:
         without_think = without_think.replace(tag, "")
     return without_think.strip()

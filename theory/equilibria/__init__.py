@@ -21,7 +21,7 @@ from theory.equilibria.general_sum import (
     support_enumeration,
     vertex_enumeration,
 )
-from theory.equilibria.lemke_howson import lemke_howson, lemke_howson_all
+from theory.equilibria.lemke import lemke_howson, lemke_howson_all
 from theory.equilibria.sequential import SPNESolution, spne
 from theory.equilibria.solve import METHODS, SolveResult, solve
 from theory.equilibria.stackelberg import StackelbergSolution, stackelberg_commitment

@@ -27,10 +27,12 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 
 # Tolerance on the [1, 2]-scaled payoffs for "this constraint is tight" / "this
-# probability is zero". Entries of a nondegenerate game's vertices are separated from
-# their bounds by far more than this unless the game is within 1e-9 of a degenerate
-# one, in which case treating it as degenerate is the honest answer.
-LABEL_TOL = 1e-9
+# probability is zero". It must be (a) well above the rounding error of the small
+# solves (~1e-14), so exact ties of a degenerate game are recognised, and (b) well below
+# the verification tolerance (1e-9 of the payoff range), so a vertex pair accepted with
+# this slack still passes the best-response check. Games within 1e-10 of a degenerate
+# one are treated as degenerate, which is the honest answer at float precision.
+LABEL_TOL = 1e-10
 
 # Stacked systems per numpy call: bounds the temporary arrays to a few tens of MB.
 CHUNK = 20_000

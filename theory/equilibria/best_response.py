@@ -45,7 +45,9 @@ class Equilibrium:
     exploitability: float
 
     def __repr__(self) -> str:
-        body = ", ".join(np.array2string(s, precision=4, suppress_small=True) for s in self.strategies)
+        body = ", ".join(
+            np.array2string(s, precision=4, suppress_small=True) for s in self.strategies
+        )
         return f"Equilibrium(({body}), exploitability={self.exploitability:.3g})"
 
 
@@ -65,9 +67,7 @@ def best_response_values(
     return game.payoff_vector(profile, _player_index(game, player))
 
 
-def best_response(
-    game: NormalFormGame, profile: Sequence[ArrayLike], player: int
-) -> FloatArray:
+def best_response(game: NormalFormGame, profile: Sequence[ArrayLike], player: int) -> FloatArray:
     """A pure best response of ``player`` to ``profile`` as a one-hot vector.
 
     Ties are broken towards the lowest strategy index, so the answer is deterministic.

@@ -73,9 +73,10 @@ def _pure_check(game: NormalFormGame) -> DegeneracyReport:
         ties = (u >= best - LABEL_TOL * scale).sum(axis=i)
         if np.any(ties > 1):
             where = tuple(int(c) for c in np.argwhere(ties > 1)[0])
-            others = [game.strategies[k][a] for k, a in zip(
-                [k for k in range(game.num_players) if k != i], where, strict=True
-            )]
+            others = [
+                game.strategies[k][a]
+                for k, a in zip([k for k in range(game.num_players) if k != i], where, strict=True)
+            ]
             return DegeneracyReport(
                 True,
                 False,
@@ -94,7 +95,7 @@ def degeneracy_report(game: NormalFormGame) -> DegeneracyReport:
         return _pure_check(game)
     A, B = (positive_scaled(M) for M in game.bimatrix())
     for player, (matrix, own, other) in enumerate([(B, m, n), (A.T, n, m)]):
-        points, zero_bits, tight_bits = polytope_vertices(matrix)
+        _, zero_bits, tight_bits = polytope_vertices(matrix)
         labels = popcount(zero_bits) + popcount(tight_bits)
         bad = np.flatnonzero(labels > own)
         if len(bad):

@@ -160,9 +160,7 @@ def vertex_enumeration(game: NormalFormGame) -> list[Equilibrium]:
     for i in np.flatnonzero(p_nonzero):
         complete = ((p_labels[i] | q_labels) == np.uint64(full)) & q_nonzero
         for j in np.flatnonzero(complete):
-            found.append(
-                verify_equilibrium(game, (px[i], qy[j]), method="vertex enumeration")
-            )
+            found.append(verify_equilibrium(game, (px[i], qy[j]), method="vertex enumeration"))
     return sort_equilibria(found)
 
 

@@ -68,7 +68,7 @@ def spne(game: LeaderFollowerGame, tie_break: TieBreak | str = "leader-favorable
     n_lead, n_follow = L.shape
     tol = TIE_TOL * _scale(game)
     best_reply_value = F.max(axis=1, keepdims=True)
-    is_best = F >= best_reply_value - tol
+    is_best = best_reply_value - tol <= F
     policy = np.zeros((n_lead, n_follow))
     rows = np.arange(n_lead)
     if tie_break == "uniform":

@@ -23,7 +23,7 @@ from theory.equilibria.best_response import Equilibrium, verify_equilibrium
 from theory.equilibria.degeneracy import DegeneracyReport, degeneracy_report
 from theory.equilibria.first_order import solve_zero_sum_first_order
 from theory.equilibria.general_sum import pure_equilibria, support_enumeration, vertex_enumeration
-from theory.equilibria.lemke_howson import lemke_howson_all
+from theory.equilibria.lemke import lemke_howson_all
 from theory.equilibria.zero_sum import solve_zero_sum
 from theory.errors import InvalidGameError, UnsupportedGameError
 from theory.games import NormalFormGame

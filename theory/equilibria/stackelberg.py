@@ -42,6 +42,42 @@ class StackelbergSolution:
     follower_value: float
 
 
+_TIGHT = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
+
+
+def _unit_scaled(M: FloatArray) -> FloatArray:
+    low, span = float(M.min()), float(np.ptp(M))
+    return (M - low) / span if span > 0 else np.zeros_like(M)
+
+
+def _commitment_lp(L: FloatArray, F: FloatArray, j: int) -> tuple[int, float, FloatArray | None]:
+    """Best commitment that makes ``j`` a best response: ``(status, value, x)``.
+
+    Tight tolerances first (so strategies 1e-7 worse are not treated as ties); if HiGHS
+    reports a numerical failure there, the default tolerances are tried once more.
+    """
+    m, n = L.shape
+    others = np.delete(np.arange(n), j)
+    res = None
+    for options in (_TIGHT, {}):
+        res = linprog(
+            -L[:, j],
+            A_ub=(F[:, others] - F[:, [j]]).T if len(others) else None,
+            b_ub=np.zeros(len(others)) if len(others) else None,
+            A_eq=np.ones((1, m)),
+            b_eq=[1.0],
+            bounds=(0, None),
+            method="highs",
+            options=options,
+        )
+        if res.status in (0, 2):
+            break
+    assert res is not None
+    if res.status == 0 and res.x is not None:
+        return 0, float(-res.fun), np.asarray(res.x, dtype=np.float64)
+    return int(res.status), float("nan"), None
+
+
 def stackelberg_commitment(game: NormalFormGame, leader: int = 0) -> StackelbergSolution:
     """Strong Stackelberg equilibrium with ``leader`` (0 = row, 1 = column) committing.
 
@@ -52,30 +88,24 @@ def stackelberg_commitment(game: NormalFormGame, leader: int = 0) -> Stackelberg
     if leader not in (0, 1):
         raise InvalidGameError(f"leader must be 0 (row player) or 1 (column player), got {leader}.")
     L, F = (A, B) if leader == 0 else (B.T, A.T)
-    m, n = L.shape
+    n = L.shape[1]
     scale = game.payoff_scale()
+    # Payoffs mapped to [0, 1]: the LPs see well-scaled coefficients whatever the units.
+    L_unit, F_unit = _unit_scaled(L), _unit_scaled(F)
     best: tuple[float, int, FloatArray] | None = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", OptimizeWarning)
         for j in range(n):
-            # x^T (F[:, j'] - F[:, j]) <= 0 for every j' != j.
-            others = np.delete(np.arange(n), j)
-            res = linprog(
-                -L[:, j],
-                A_ub=(F[:, others] - F[:, [j]]).T if len(others) else None,
-                b_ub=np.zeros(len(others)) if len(others) else None,
-                A_eq=np.ones((1, m)),
-                b_eq=[1.0],
-                bounds=(0, None),
-                method="highs",
-            )
-            if res.status == 2:  # infeasible: j is never a best response
+            status, value, x_j = _commitment_lp(L_unit, F_unit, j)
+            if status == 2:  # infeasible: j is never a best response
                 continue
-            if res.status != 0 or res.x is None:
-                raise NumericalError(f"HiGHS failed on the Stackelberg LP for reply {j}: {res.message}")
-            value = float(-res.fun)
-            if best is None or value > best[0] + 1e-12 * scale:
-                best = (value, j, np.asarray(res.x, dtype=np.float64))
+            if x_j is None:
+                raise NumericalError(
+                    f"HiGHS failed on the Stackelberg LP for follower reply {j} (status "
+                    f"{status}). Fix: rescale the payoffs or round near-ties."
+                )
+            if best is None or value > best[0] + 1e-12:
+                best = (value, j, x_j)
     if best is None:  # pragma: no cover - some action is always a best response
         raise NumericalError("no follower action is a best response to any commitment.")
     _, reply, x = best
