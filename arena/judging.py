@@ -13,14 +13,23 @@ a generation backend from ``agents``, which is why this factory sits in ``arena`
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import dataclasses
+from typing import Any, cast
 
 from agents.backends.base import SamplingParams
 from agents.registry import parse_spec
-from envs.attack_defense.judges import CachedJudge, GuardJudge, Judge, RuleJudge
+from envs.attack_defense.judges import (
+    CachedJudge,
+    GuardJudge,
+    GuardStyle,
+    Judge,
+    PromptMode,
+    RuleJudge,
+)
 from envs.errors import ArenaError
 
 _GUARD_STYLES = ("qwen3guard", "llamaguard")
+_GUARD_OPTIONS = ("style", "prompt_mode", "max_new_tokens", "batch_size", "device", "dtype")
 
 
 def make_judge(spec: str) -> Judge:
@@ -36,35 +45,60 @@ def make_judge(spec: str) -> Judge:
 
 
 def _make_guard_judge(generator_spec: str) -> Judge:
+    if not generator_spec.strip():
+        raise ArenaError(
+            "The guard judge names no model.", "write guard:hf:PATH, e.g. guard:hf:tiny."
+        )
     kind, argument, options = parse_spec(generator_spec)
     if kind != "hf":
         raise ArenaError(
             f"Guard judge backend {kind!r} is not supported.",
             "use guard:hf:PATH (a Hugging Face guard model such as Qwen3Guard-Gen).",
         )
-    style = options.pop("style", "qwen3guard")
-    if style not in _GUARD_STYLES:
+    if not argument:
+        raise ArenaError("The guard judge names no model.", "write guard:hf:PATH or guard:hf:tiny.")
+    unknown = sorted(set(options) - set(_GUARD_OPTIONS))
+    if unknown:
+        raise ArenaError(
+            f"Unknown guard judge option(s) {', '.join(unknown)} in {generator_spec!r}.",
+            f"use: {', '.join(_GUARD_OPTIONS)}.",
+        )
+    style = options.get("style", "qwen3guard")
+    if style != "qwen3guard" and style != "llamaguard":
         raise ArenaError(
             f"Unknown guard style {style!r}.", f"use one of: {', '.join(_GUARD_STYLES)}."
         )
+    prompt_mode = options.get("prompt_mode", "native")
+    if prompt_mode != "native" and prompt_mode != "instructed":
+        raise ArenaError(
+            f"Unknown guard prompt_mode {prompt_mode!r}.",
+            "use 'native' (the guard's own template) or 'instructed' (any instruct model).",
+        )
     try:
-        max_new_tokens = int(options.pop("max_new_tokens", "64"))
+        max_new_tokens = int(options.get("max_new_tokens", "64"))
+        batch_size = int(options.get("batch_size", "32"))
     except ValueError as exc:
         raise ArenaError(
-            "Guard option max_new_tokens must be an integer.", "e.g. ?max_new_tokens=64."
+            "Guard options max_new_tokens and batch_size must be integers.",
+            "e.g. ?max_new_tokens=64&batch_size=32.",
         ) from exc
     from agents.backends.hf import HFGenerator
     from agents.tiny import ensure_tiny_model
 
     path = str(ensure_tiny_model()) if argument == "tiny" else argument
     kwargs: dict[str, Any] = {k: options[k] for k in ("device", "dtype") if k in options}
-    generator = HFGenerator(path, **kwargs)
+    generator = HFGenerator(path, batch_size=batch_size, **kwargs)
     sampling = SamplingParams(max_new_tokens=max_new_tokens, temperature=0.0)
 
     def generate(chats: Any) -> list[str]:
         return generator.generate(chats, sampling)
 
-    guard_style: Literal["qwen3guard", "llamaguard"] = (
-        "llamaguard" if style == "llamaguard" else "qwen3guard"
+    info = {**generator.describe(), "sampling": dataclasses.asdict(sampling)}
+    return CachedJudge(
+        GuardJudge(
+            generate,
+            style=cast(GuardStyle, style),  # validated above
+            prompt_mode=cast(PromptMode, prompt_mode),
+            generator_info=info,
+        )
     )
-    return CachedJudge(GuardJudge(generate, style=guard_style))

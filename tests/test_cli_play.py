@@ -147,6 +147,16 @@ def test_missing_model_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert_clean_error(code, err, tmp_path, str(missing))
 
 
+@pytest.mark.parametrize("name", ["foo--bar/baz", "a/b.git", "checkpoints/run1"])
+def test_names_the_hub_rejects_are_clean_errors(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_cli(
+        play_args(tmp_path, "-a", "scripted:role-play", "-d", f"hf:{name}"), capsys
+    )
+    assert_clean_error(code, err, tmp_path, name)
+
+
 def test_bad_judge_setting(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(
         play_args(tmp_path, "-a", "scripted:role-play", "-d", "scripted:refuse-all",
@@ -227,7 +237,7 @@ def test_only_harmful_data_needs_harmful_fraction_one(
                      "--seeds", str(data), "--episodes", "4")  # fmt: skip
     code, _, err = run_cli(args, capsys)
     assert_clean_error(code, err, tmp_path, "no benign seeds", "--harmful-fraction 1")
-    code, out, err = run_cli([*args, "--harmful-fraction", "1"], capsys)
+    code, _, err = run_cli([*args, "--harmful-fraction", "1"], capsys)
     assert code == 0, err
     summary = json.loads((tmp_path / "runs" / "r" / "summary.json").read_text())
     assert summary["overall"]["over_refusal"]["value"] is None  # no benign seeds: no NaN

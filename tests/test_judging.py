@@ -21,6 +21,10 @@ def test_rule_is_the_default_kind() -> None:
         ("guard:openai:http://x", "not supported"),
         ("guard:hf:tiny?style=wildguard", "guard style"),
         ("guard:hf:tiny?max_new_tokens=many", "max_new_tokens"),
+        ("guard:hf:tiny?stlye=llamaguard", "Unknown guard judge option"),
+        ("guard:hf:tiny?prompt_mode=chatty", "prompt_mode"),
+        ("guard:", "names no model"),
+        ("guard:hf:", "names no model"),
     ],
 )
 def test_bad_judge_specs(spec: str, needle: str) -> None:
@@ -43,3 +47,5 @@ def test_guard_judge_on_the_tiny_model_batches_and_never_crashes() -> None:
         assert isinstance(verdict.response_label, SafetyLabel)
         assert verdict.raw
     assert judge.misses == 2 and judge.hits == 2  # one batched prefetch, then hits
+    generator = judge.describe()["settings"]["generator"]  # the manifest names the model
+    assert generator["model"].endswith("tiny-qwen2") and "sampling" in generator

@@ -47,8 +47,16 @@ _MISSING_FIX = (
 
 
 def looks_like_hub_id(name: str) -> bool:
-    """``owner/name`` (e.g. ``Qwen/Qwen3-0.6B``), as opposed to a filesystem path."""
-    return bool(_HUB_ID.match(name)) and ".." not in name
+    """``owner/name`` (e.g. ``Qwen/Qwen3-0.6B``) the Hub accepts, as opposed to a path."""
+    if not _HUB_ID.match(name) or ".." in name:
+        return False
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(name)
+    except HFValidationError:
+        return False
+    return True
 
 
 def hub_offline() -> bool:
