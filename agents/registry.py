@@ -64,8 +64,17 @@ def _load_entry_points() -> None:
         return
     _entry_points_loaded = True
     for entry in entry_points(group="arena.agents"):
-        if entry.name not in _KINDS:
-            register_agent_kind(entry.name, entry.load(), f"from {entry.value}")
+        if entry.name in _KINDS:
+            continue
+        try:
+            factory = entry.load()
+        except Exception as exc:  # a broken plug-in must not break every lookup
+            raise AgentSpecError(
+                f"The agent kind {entry.name!r} registered by {entry.value!r} "
+                f"failed to load: {type(exc).__name__}: {exc}.",
+                "fix or uninstall the package that registers it (entry-point group arena.agents).",
+            ) from exc
+        register_agent_kind(entry.name, factory, f"from {entry.value}")
 
 
 def _ensure_kind(kind: str) -> AgentKind | None:

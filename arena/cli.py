@@ -217,11 +217,19 @@ def tiny_build(
     path: Annotated[
         Path | None, typer.Option(help="Where to save it (default: ARENA_HOME).")
     ] = None,
+    family: Annotated[str, typer.Option(help="'qwen2' or 'llama'.")] = "qwen2",
+    seed: Annotated[int, typer.Option(help="Seed of the random initialisation.")] = 0,
+    force: Annotated[bool, typer.Option(help="Rebuild even if it exists.")] = False,
 ) -> None:
     """Build (once) the tiny random-init model and its locally trained tokenizer."""
     from agents.tiny import ensure_tiny_model
 
-    console.print(f"tiny model at {ensure_tiny_model(path)}")
+    if family != "qwen2" and family != "llama":
+        raise ArenaError(f"Unknown tiny model family {family!r}.", "use --family qwen2 or llama.")
+    built = ensure_tiny_model(
+        path, family="llama" if family == "llama" else "qwen2", seed=seed, force=force
+    )
+    console.print(f"tiny model at {built}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -33,10 +33,6 @@ class EpisodeResult:
     record: dict[str, Any]
 
 
-def _unwrapped(environment: AECEnv) -> Any:
-    return environment.unwrapped
-
-
 def play_episodes(
     make_env: Callable[[], AECEnv],
     agents: Mapping[str, Agent],
@@ -122,16 +118,15 @@ def _play_round(
 
 def _prefetch_judgements(games: list[AECEnv], actions: list[Any]) -> None:
     """Judge every pair this round will need in one batched call, where supported."""
-    raw = _unwrapped(games[0])
-    prefetch = getattr(getattr(raw, "judge", None), "prefetch", None)
-    if prefetch is None or not hasattr(raw, "judge_requests"):
+    prefetch = getattr(getattr(games[0], "judge", None), "prefetch", None)
+    if prefetch is None or not hasattr(games[0], "judge_requests"):
         return
     prompts: list[str] = []
     responses: list[str] = []
     for game, action in zip(games, actions, strict=True):
         if not isinstance(action, str):
             continue  # the env's own action check raises the clear error
-        for prompt, response in _unwrapped(game).judge_requests(action):
+        for prompt, response in game.judge_requests(action):
             prompts.append(prompt)
             responses.append(response)
     if prompts:

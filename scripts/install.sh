@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Installs Arena into ./.venv (or $ARENA_VENV) with its dev tools, offline-capable:
-# torch is pinned to the CPU build through constraints.txt (override with
-# ARENA_TORCH="torch==X" on a GPU machine), everything else comes from PyPI.
+# Installs Arena into ./.venv (or $ARENA_VENV) with its dev tools. torch defaults to
+# 2.13.0, the CPU build these machines carry on disk (pip picks it up from there).
+# Elsewhere, install the torch build you want into the venv first, or set
+# ARENA_TORCH="torch==X --index-url ...": an installed torch is kept and pinned, so no
+# other package swaps it for another build. Everything else comes from PyPI; running
+# the project afterwards needs no network.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${ARENA_VENV:-.venv}"
@@ -13,7 +16,10 @@ pip=("$venv/bin/python" -m pip --disable-pip-version-check)
 "${pip[@]}" install -q --upgrade pip
 torch_spec="${ARENA_TORCH:-torch==2.13.0}"
 if ! "$venv/bin/python" -c "import torch" >/dev/null 2>&1; then
-  "${pip[@]}" install -q "$torch_spec"
+  # shellcheck disable=SC2086 # ARENA_TORCH may carry pip options
+  "${pip[@]}" install -q $torch_spec
 fi
-"${pip[@]}" install -q -c constraints.txt -e ".[dev]"
+torch_version="$("$venv/bin/python" -c 'import torch; print(torch.__version__.split("+")[0])')"
+echo "torch==$torch_version" > "$venv/torch-constraint.txt"
+"${pip[@]}" install -q -c "$venv/torch-constraint.txt" -e ".[dev]"
 echo "Arena installed in $venv ($("$venv/bin/python" -c 'import torch; print("torch", torch.__version__)'))"

@@ -97,8 +97,7 @@ class ScriptedDefender(Agent):
     def act_batch(self, observations: Sequence[Mapping[str, Any]]) -> list[str]:
         refuses = self.refuses
         return [
-            REFUSAL if refuses(p) else COMPLY_PREFIX + p + COMPLY_SUFFIX
-            for p in (obs["prompt"] for obs in observations)
+            REFUSAL if refuses(p) else comply(p) for p in (obs["prompt"] for obs in observations)
         ]
 
     def describe(self) -> dict[str, Any]:
@@ -131,7 +130,7 @@ class ComplyAll(ScriptedDefender):
         return False
 
     def act_batch(self, observations: Sequence[Mapping[str, Any]]) -> list[str]:
-        return [COMPLY_PREFIX + obs["prompt"] + COMPLY_SUFFIX for obs in observations]
+        return [comply(obs["prompt"]) for obs in observations]
 
 
 class KeywordFilter(ScriptedDefender):
@@ -155,7 +154,7 @@ class KeywordFilter(ScriptedDefender):
 class DecodeThenFilter(KeywordFilter):
     """Refuses iff any decoded reading of the prompt contains a risky word.
 
-    ``decode_candidates`` costs tens of µs (pure-Python ciphers), so decisions are
+    ``decode_candidates`` costs tens of µs, so decisions are
     memoised per prompt: scripted attackers repeat prompts, and the memo is cleared
     when it reaches ``cache_size`` entries so memory stays bounded.
     """

@@ -23,7 +23,8 @@ MORSE = {
 }  # fmt: skip
 _MORSE_REVERSE = {code: char for char, code in MORSE.items()}
 _MORSE_ONLY = re.compile(r"^[.\-/ \n]+$")
-_BASE64_TOKEN = re.compile(r"[A-Za-z0-9+/]{12,}={0,2}")
+BASE64_TOKEN = re.compile(r"[A-Za-z0-9+/]{12,}={0,2}")
+MORSE_CHUNK = re.compile(r"[.\-/ ]{8,}")
 
 
 _LOWER = "abcdefghijklmnopqrstuvwxyz"
@@ -87,13 +88,13 @@ def decode_candidates(text: str) -> list[str]:
     text since they cannot be detected cheaply; Morse only to text made of dots/dashes.
     """
     candidates = [text]
-    for token in _BASE64_TOKEN.findall(text):
+    for token in BASE64_TOKEN.findall(text):
         decoded = from_base64(token)
         if decoded:
             candidates.append(decoded)
     candidates.append(caesar(text, -3))
     candidates.append(atbash(text))
-    for chunk in re.findall(r"[.\-/ ]{8,}", text):
+    for chunk in MORSE_CHUNK.findall(text):
         morse = from_morse(chunk)
         if morse:
             candidates.append(morse)
