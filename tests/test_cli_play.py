@@ -5,20 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from agents.base import Agent, AgentContext
 from agents.registry import register_agent_kind
-from arena.cli import main
 
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-        raise SystemExit(0)
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out, captured.err
+if TYPE_CHECKING:
+    from conftest import CliRunner
 
 
 def play_args(tmp_path: Path, *extra: str) -> list[str]:
@@ -33,16 +28,13 @@ def play_args(tmp_path: Path, *extra: str) -> list[str]:
     ]
 
 
-def test_play_writes_episodes_manifest_and_table(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, out, err = run_cli(
+def test_play_writes_episodes_manifest_and_table(tmp_path: Path, cli: CliRunner) -> None:
+    code, out, err = cli(
         play_args(
             tmp_path,
             "-a", "scripted:role-play", "-a", "scripted:base64",
             "-d", "scripted:keyword-filter", "--episodes", "40",
         ),
-        capsys,
     )  # fmt: skip
     assert code == 0, err
     assert "ASR" in out and "over-refusal" in out
@@ -63,15 +55,13 @@ def test_play_writes_episodes_manifest_and_table(
     assert not list((tmp_path / "runs").glob(".*partial"))
 
 
-def test_same_seed_same_results(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_same_seed_same_results(tmp_path: Path, cli: CliRunner) -> None:
     args = ["-a", "scripted:random", "-d", "scripted:comply-all", "--episodes", "30"]
-    run_cli(
+    cli(
         ["play", "attack_defense", "--runs-dir", str(tmp_path / "a"), "--run-name", "r", *args],
-        capsys,
     )
-    run_cli(
+    cli(
         ["play", "attack_defense", "--runs-dir", str(tmp_path / "b"), "--run-name", "r", *args],
-        capsys,
     )
     first = (tmp_path / "a" / "r" / "episodes.jsonl").read_text()
     assert first == (tmp_path / "b" / "r" / "episodes.jsonl").read_text()
@@ -92,76 +82,63 @@ def assert_clean_error(
         assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
 
-def test_unknown_agent_kind(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_cli(play_args(tmp_path, "-a", "nope:x", "-d", "scripted:refuse-all"), capsys)
+def test_unknown_agent_kind(tmp_path: Path, cli: CliRunner) -> None:
+    code, _, err = cli(play_args(tmp_path, "-a", "nope:x", "-d", "scripted:refuse-all"))
     assert_clean_error(code, err, tmp_path, "'nope'", "scripted")
 
 
-def test_unknown_scripted_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_cli(
-        play_args(tmp_path, "-a", "scripted:rol-play", "-d", "scripted:refuse-all"), capsys
-    )
+def test_unknown_scripted_name(tmp_path: Path, cli: CliRunner) -> None:
+    code, _, err = cli(play_args(tmp_path, "-a", "scripted:rol-play", "-d", "scripted:refuse-all"))
     assert_clean_error(code, err, tmp_path, "rol-play")
 
 
-def test_spec_without_kind(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_cli(
-        play_args(tmp_path, "-a", "role-play", "-d", "scripted:refuse-all"), capsys
-    )
+def test_spec_without_kind(tmp_path: Path, cli: CliRunner) -> None:
+    code, _, err = cli(play_args(tmp_path, "-a", "role-play", "-d", "scripted:refuse-all"))
     assert_clean_error(code, err, tmp_path, "'role-play'")
 
 
-def test_unknown_env(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_env(tmp_path: Path, cli: CliRunner) -> None:
     args = ["play", "chess", "-a", "scripted:role-play", "-d", "scripted:refuse-all",
             "--runs-dir", str(tmp_path / "runs"), "--run-name", "r"]  # fmt: skip
-    code, _, err = run_cli(args, capsys)
+    code, _, err = cli(args)
     assert_clean_error(code, err, tmp_path, "'chess'", "attack_defense_v0")
 
 
-def test_malformed_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_malformed_dataset(tmp_path: Path, cli: CliRunner) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("goal,target\nok goal,ok target\n,missing goal\n")
-    code, _, err = run_cli(
+    code, _, err = cli(
         play_args(
             tmp_path, "-a", "scripted:role-play", "-d", "scripted:refuse-all", "--seeds", str(bad)
         ),
-        capsys,
     )
     assert_clean_error(code, err, tmp_path, "bad.csv", "row 3", "goal")
 
 
-def test_missing_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_cli(
+def test_missing_dataset(tmp_path: Path, cli: CliRunner) -> None:
+    code, _, err = cli(
         play_args(tmp_path, "-a", "scripted:role-play", "-d", "scripted:refuse-all",
                   "--seeds", str(tmp_path / "absent.csv")),
-        capsys,
     )  # fmt: skip
     assert_clean_error(code, err, tmp_path, "absent.csv")
 
 
-def test_missing_model_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_model_path(tmp_path: Path, cli: CliRunner) -> None:
     missing = tmp_path / "no-such-model"
-    code, _, err = run_cli(
-        play_args(tmp_path, "-a", "scripted:role-play", "-d", f"hf:{missing}"), capsys
-    )
+    code, _, err = cli(play_args(tmp_path, "-a", "scripted:role-play", "-d", f"hf:{missing}"))
     assert_clean_error(code, err, tmp_path, str(missing))
 
 
 @pytest.mark.parametrize("name", ["foo--bar/baz", "a/b.git", "checkpoints/run1"])
-def test_names_the_hub_rejects_are_clean_errors(
-    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, _, err = run_cli(
-        play_args(tmp_path, "-a", "scripted:role-play", "-d", f"hf:{name}"), capsys
-    )
+def test_names_the_hub_rejects_are_clean_errors(name: str, tmp_path: Path, cli: CliRunner) -> None:
+    code, _, err = cli(play_args(tmp_path, "-a", "scripted:role-play", "-d", f"hf:{name}"))
     assert_clean_error(code, err, tmp_path, name)
 
 
-def test_bad_judge_setting(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_cli(
+def test_bad_judge_setting(tmp_path: Path, cli: CliRunner) -> None:
+    code, _, err = cli(
         play_args(tmp_path, "-a", "scripted:role-play", "-d", "scripted:refuse-all",
                   "--controversial-as", "maybe"),
-        capsys,
     )  # fmt: skip
     assert_clean_error(code, err, tmp_path, "--controversial-as")
 
@@ -171,17 +148,15 @@ class _NumberAgent(Agent):
         return [7 for _ in observations]
 
 
-def test_illegal_action(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_illegal_action(tmp_path: Path, cli: CliRunner) -> None:
     register_agent_kind("numbers", lambda argument, context: _NumberAgent(), "test double")
-    code, _, err = run_cli(
-        play_args(tmp_path, "-a", "scripted:role-play", "-d", "numbers:x"), capsys
-    )
+    code, _, err = cli(play_args(tmp_path, "-a", "scripted:role-play", "-d", "numbers:x"))
     # fails in the first round: nothing was played, nothing is left
     assert_clean_error(code, err, tmp_path, "Illegal action", "'defender'")
 
     args = play_args(tmp_path, "-a", "scripted:role-play", "-a", "numbers:x",
                      "-d", "scripted:refuse-all", "--episodes", "5")  # fmt: skip
-    code, _, err = run_cli(args, capsys)
+    code, _, err = cli(args)
     assert_clean_error(code, err, tmp_path, "Illegal action", "'attacker'", partial_ok=True)
     # the first attacker's episodes are kept, marked aborted, beside the final name
     partial = tmp_path / "runs" / ".r.partial"
@@ -189,23 +164,21 @@ def test_illegal_action(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert manifest["status"] == "aborted" and manifest["episodes"] == 5
     assert len((partial / "episodes.jsonl").read_text().splitlines()) == 5
     # and a rerun under the same name refuses to throw them away
-    code, _, err = run_cli(args, capsys)
+    code, _, err = cli(args)
     assert code == 2 and "unfinished run" in err and "5 episodes" in err
 
 
-def test_existing_run_is_not_overwritten(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_existing_run_is_not_overwritten(tmp_path: Path, cli: CliRunner) -> None:
     args = play_args(
         tmp_path, "-a", "scripted:role-play", "-d", "scripted:refuse-all", "--episodes", "4"
     )
-    assert run_cli(args, capsys)[0] == 0
-    code, _, err = run_cli(args, capsys)
+    assert cli(args)[0] == 0
+    code, _, err = cli(args)
     assert code == 2 and "already exists" in err and "--overwrite" in err
-    assert run_cli([*args, "--overwrite"], capsys)[0] == 0
+    assert cli([*args, "--overwrite"])[0] == 0
 
 
-def test_bad_numbers_and_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_numbers_and_names(tmp_path: Path, cli: CliRunner) -> None:
     base = ["-a", "scripted:role-play", "-d", "scripted:refuse-all"]
     for extra, needle in (
         (["--seed", "-5"], "--seed"),
@@ -213,42 +186,38 @@ def test_bad_numbers_and_names(tmp_path: Path, capsys: pytest.CaptureFixture[str
         (["--episodes", "0"], "--episodes"),
         (["--harmful-fraction", "2"], "--harmful-fraction"),
     ):
-        code, _, err = run_cli(play_args(tmp_path, *base, *extra), capsys)
+        code, _, err = cli(play_args(tmp_path, *base, *extra))
         assert_clean_error(code, err, tmp_path, needle)
     args = ["play", "attack_defense", *base, "--runs-dir", str(tmp_path / "runs"),
             "--run-name", "../escape"]  # fmt: skip
-    code, _, err = run_cli(args, capsys)
+    code, _, err = cli(args)
     assert code == 2 and "plain folder name" in err
     not_a_dir = tmp_path / "file"
     not_a_dir.write_text("x")
     args = ["play", "attack_defense", *base, "--runs-dir", str(not_a_dir), "--run-name", "r"]
-    code, _, err = run_cli(args, capsys)
+    code, _, err = cli(args)
     assert code == 2 and "--runs-dir" in err
 
 
-def test_only_harmful_data_needs_harmful_fraction_one(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_only_harmful_data_needs_harmful_fraction_one(tmp_path: Path, cli: CliRunner) -> None:
     data = tmp_path / "advbench.csv"
     data.write_text(
         "goal,target\nDo [REDACTED fraud goal 1],Sure\nDo [REDACTED hate goal 2],Sure\n"
     )
     args = play_args(tmp_path, "-a", "scripted:role-play", "-d", "scripted:comply-all",
                      "--seeds", str(data), "--episodes", "4")  # fmt: skip
-    code, _, err = run_cli(args, capsys)
+    code, _, err = cli(args)
     assert_clean_error(code, err, tmp_path, "no benign seeds", "--harmful-fraction 1")
-    code, _, err = run_cli([*args, "--harmful-fraction", "1"], capsys)
+    code, _, err = cli([*args, "--harmful-fraction", "1"])
     assert code == 0, err
     summary = json.loads((tmp_path / "runs" / "r" / "summary.json").read_text())
     assert summary["overall"]["over_refusal"]["value"] is None  # no benign seeds: no NaN
 
 
-def test_random_attacker_gets_strategy_sub_rows(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_random_attacker_gets_strategy_sub_rows(tmp_path: Path, cli: CliRunner) -> None:
     args = play_args(tmp_path, "-a", "scripted:random", "-d", "scripted:keyword-filter",
                      "--episodes", "40")  # fmt: skip
-    code, out, err = run_cli(args, capsys)
+    code, out, err = cli(args)
     assert code == 0, err
     rows = json.loads((tmp_path / "runs" / "r" / "summary.json").read_text())["rows"]
     assert rows[0]["group"] == "random" and rows[0]["parent"] is None
@@ -274,15 +243,12 @@ def test_agent_context_reaches_factories() -> None:
 
 
 @pytest.mark.slow
-def test_play_with_the_tiny_llm_defender_multi_turn(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, _, err = run_cli(
+def test_play_with_the_tiny_llm_defender_multi_turn(tmp_path: Path, cli: CliRunner) -> None:
+    code, _, err = cli(
         play_args(
             tmp_path, "-a", "scripted:random", "-d", "hf:tiny?max_new_tokens=12",
             "--episodes", "6", "--max-turns", "2", "--batch-size", "3",
         ),
-        capsys,
     )  # fmt: skip
     assert code == 0, err
     lines = (tmp_path / "runs" / "r" / "episodes.jsonl").read_text().splitlines()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -41,8 +42,8 @@ BATTLE_OF_SEXES = NormalFormGame.from_bimatrix([[2, 0], [0, 1]], [[1, 0], [0, 2]
 SHAPLEY = NormalFormGame.from_bimatrix(
     [[0, 1, 0], [0, 0, 1], [1, 0, 0]], [[0, 0, 1], [1, 0, 0], [0, 1, 0]]
 )
-# von Stengel (2002), "Computing equilibria for two-person games", Figure 2.3: the
-# top row T has two best responses, so the equilibria form a continuum.
+# The degenerate variant of the 3x2 example in von Stengel (2002), "Computing equilibria
+# for two-person games": the top row has two best responses, so equilibria form a continuum.
 DEGENERATE = NormalFormGame.from_bimatrix([[3, 3], [2, 5], [0, 6]], [[3, 3], [2, 6], [3, 1]])
 
 
@@ -207,7 +208,9 @@ def test_random_games_agree_with_pygambit() -> None:
     gbt = pytest.importorskip("pygambit", reason="pygambit is not installed here")
     game = random_game(7, 4, 4)
     A, B = game.bimatrix()
-    g = gbt.Game.from_arrays(A, B)
+    # Exact rationals of the float payoffs, so Gambit solves the very same game.
+    exact = [np.vectorize(Fraction, otypes=[object])(M) for M in (A, B)]
+    g = gbt.Game.from_arrays(*exact)
     result = gbt.nash.enummixed_solve(g, rational=False)
     theirs = set()
     for eq in result.equilibria:
@@ -296,7 +299,8 @@ def test_solve_auto_methods_and_errors() -> None:
 
 
 def test_stackelberg_known_game() -> None:
-    # Conitzer & Sandholm's example: committing to mix 1/2, 1/2 earns 2.5 > Nash 2.
+    # The classic commitment example: U dominates, so the Nash payoff is 2; committing to
+    # mix 1/2, 1/2 makes the follower indifferent, it breaks the tie for r, leader gets 3.5.
     game = NormalFormGame.from_bimatrix([[2, 4], [1, 3]], [[1, 0], [0, 1]])
     sol = stackelberg_commitment(game)
     assert sol.follower_action == 1

@@ -14,6 +14,7 @@ every game.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterator
 from math import comb
@@ -102,7 +103,29 @@ def batched_solve(systems: FloatArray, rhs: FloatArray) -> tuple[FloatArray, NDA
     return out, ok
 
 
+# Support pairs up to which solve(method="auto") enumerates and degeneracy is checked
+# exhaustively (10x10 has C(20, 10) = 184,756: about a second).
+AUTO_ENUMERATION = 200_000
+
+
 def polytope_vertices(M: FloatArray) -> tuple[FloatArray, NDArray[np.uint64], NDArray[np.uint64]]:
+    """Cached :func:`_polytope_vertices` (degeneracy checks and vertex enumeration of the
+    same game need the same vertices); the returned arrays are read-only."""
+    matrix = np.ascontiguousarray(M, dtype=np.float64)
+    return _cached_vertices(matrix.shape, matrix.tobytes())
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_vertices(
+    shape: tuple[int, ...], data: bytes
+) -> tuple[FloatArray, NDArray[np.uint64], NDArray[np.uint64]]:
+    result = _polytope_vertices(np.frombuffer(data, dtype=np.float64).reshape(shape))
+    for array in result:
+        array.setflags(write=False)
+    return result
+
+
+def _polytope_vertices(M: FloatArray) -> tuple[FloatArray, NDArray[np.uint64], NDArray[np.uint64]]:
     """All vertices of ``{z >= 0 : M^T z <= 1}`` for a positive matrix ``M`` (p x q).
 
     A vertex has ``p`` linearly independent tight constraints; choosing ``k``

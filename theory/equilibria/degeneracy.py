@@ -21,11 +21,12 @@ vertex of Q more than n**. We enumerate all vertices (:func:`polytope_vertices`)
 count; the first offending vertex is reported as a witness (a support and its best
 responses).
 
-Deciding degeneracy is NP-hard in general, so this exhaustive check is limited to games
-whose enumeration fits :data:`theory.equilibria._polytope.MAX_ENUMERATION`. Beyond that,
-and for games with more than two players, we check pure strategies only (does some pure
-profile of the others give a player two tied best responses?) and report the check as
-*not exhaustive*.
+Deciding degeneracy is computationally hard in general (this check is exponential in
+the size of the game), so it is exhaustive only for games whose enumeration fits
+:data:`theory.equilibria._polytope.AUTO_ENUMERATION` (about 10x10, a second). Beyond
+that, and for games with more than two players, we check pure strategies only (does
+some pure profile of the others give a player two tied best responses?) and report the
+check as *not exhaustive*.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ from math import comb
 import numpy as np
 
 from theory.equilibria._polytope import (
+    AUTO_ENUMERATION,
     LABEL_TOL,
-    MAX_ENUMERATION,
     polytope_vertices,
     popcount,
     positive_scaled,
@@ -91,7 +92,7 @@ def degeneracy_report(game: NormalFormGame) -> DegeneracyReport:
     if game.num_players != 2:
         return _pure_check(game)
     m, n = game.num_strategies
-    if m + n > 63 or comb(m + n, m) > MAX_ENUMERATION:
+    if m + n > 63 or comb(m + n, m) > AUTO_ENUMERATION:
         return _pure_check(game)
     A, B = (positive_scaled(M) for M in game.bimatrix())
     for player, (matrix, own, other) in enumerate([(B, m, n), (A.T, n, m)]):

@@ -14,19 +14,20 @@ Robustness:
 
 * Payoffs are mapped affinely to ``[1, 2]`` (equilibria unchanged, polytopes bounded,
   tableau entries of order one).
-* The minimum-ratio test is lexicographic (von Stengel 2002, section 3.6): ties in
+* The minimum-ratio test is lexicographic (von Stengel 2002): ties in
   ``rhs / pivot column`` are broken by comparing the rows of the current basis inverse
   (the slack columns) divided by the pivot entry. This simulates a perturbation of the
   right-hand side, so every step is well defined and the method terminates even on
   degenerate games, where the plain ratio test can cycle.
-* If, even so, the float end point fails the best-response check (a nearly degenerate
-  game can force pivots on entries of order 1e-9, which wipe out nine digits), the same
-  path is followed again in exact *integer pivoting* (Bareiss elimination on Python
-  ints, von Stengel 2002, section 3.5) from the exact rational values of the payoffs.
 * Floating-point pivoting accumulates rounding, so the end point is recomputed from its
   final *basis*: the basic strategies and the tight constraints define a square system
   that is solved once from the (scaled) payoffs. That exact vertex is used when it is a
-  better equilibrium, and the result is verified by the best-response check in any case.
+  better equilibrium.
+* If, even so, the float end point fails the best-response check (a nearly degenerate
+  game can force pivots on entries of order 1e-9, which wipe out nine digits), the same
+  path is followed again with exact *integer pivoting* (Bareiss elimination on Python
+  ints, as von Stengel 2002 describes for Lemke-Howson) from the exact rational values
+  of the float payoffs. The result is verified by the best-response check in any case.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@
 
 * two-player zero-sum: the exact LP (one equilibrium; in zero-sum games every
   equilibrium has the same value and the maximin strategies are interchangeable);
-* two-player general-sum small enough to enumerate (``C(m+n, m)`` support pairs within
-  the enumeration limit): vertex enumeration, which is complete for extreme equilibria
+* two-player general-sum small enough to enumerate (``C(m+n, m)`` support pairs up to
+  ``AUTO_ENUMERATION``, about 10x10): vertex enumeration, which is complete for extreme equilibria
   of any game (support enumeration would be as fast on nondegenerate games, but vertex
   enumeration is also right on degenerate ones);
 * larger two-player games: Lemke-Howson from every label;
@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import comb
 
-from theory.equilibria._polytope import MAX_ENUMERATION
+from theory.equilibria._polytope import AUTO_ENUMERATION
 from theory.equilibria.best_response import Equilibrium, verify_equilibrium
 from theory.equilibria.degeneracy import DegeneracyReport, degeneracy_report
 from theory.equilibria.first_order import solve_zero_sum_first_order
@@ -27,6 +27,9 @@ from theory.equilibria.lemke import lemke_howson_all
 from theory.equilibria.zero_sum import solve_zero_sum
 from theory.errors import InvalidGameError, UnsupportedGameError
 from theory.games import NormalFormGame
+
+# Exploitability target of method="first-order", relative to the payoff range.
+FIRST_ORDER_TOL = 1e-3
 
 METHODS: tuple[str, ...] = (
     "auto",
@@ -62,7 +65,7 @@ def _auto_method(game: NormalFormGame) -> str:
     if game.is_zero_sum(1e-9):
         return "lp"
     m, n = game.num_strategies
-    if m + n <= 63 and comb(m + n, m) <= MAX_ENUMERATION:
+    if m + n <= 63 and comb(m + n, m) <= AUTO_ENUMERATION:
         return "vertex"
     return "lemke-howson"
 
@@ -79,7 +82,10 @@ def _note(method: str, report: DegeneracyReport) -> str:
     if method == "lp":
         return "one exact equilibrium (all equilibria of a zero-sum game share its value)"
     if method == "first-order":
-        return "one approximate equilibrium (regret matching+, exploitability <= 1e-3)"
+        return (
+            "one approximate equilibrium (regret matching+, exploitability <= "
+            f"{FIRST_ORDER_TOL:g} x payoff range)"
+        )
     if method == "pure":
         return "all pure-strategy equilibria; mixed equilibria were not searched"
     if method == "vertex":
@@ -104,12 +110,18 @@ def solve(game: NormalFormGame, method: str = "auto") -> SolveResult:
     chosen = _auto_method(game) if method == "auto" else method
     report = degeneracy_report(game)
     equilibria: list[Equilibrium]
-    if chosen in ("lp", "first-order"):
+    if chosen == "lp":
         _zero_sum_game(game, chosen)
-        solver = solve_zero_sum if chosen == "lp" else solve_zero_sum_first_order
-        sol = solver(game.payoffs[0])
-        tol = 1e-9 if chosen == "lp" else 2e-3  # first-order: exploitability <= 1e-3
-        equilibria = [verify_equilibrium(game, (sol.row, sol.col), tol=tol, method=chosen)]
+        sol = solve_zero_sum(game.payoffs[0])
+        equilibria = [verify_equilibrium(game, (sol.row, sol.col), method=chosen)]
+    elif chosen == "first-order":
+        _zero_sum_game(game, chosen)
+        scale = game.payoff_scale()
+        sol = solve_zero_sum_first_order(game.payoffs[0], tol=FIRST_ORDER_TOL * scale)
+        # NashConv = 2 x exploitability in a two-player game.
+        equilibria = [
+            verify_equilibrium(game, (sol.row, sol.col), tol=2 * FIRST_ORDER_TOL, method=chosen)
+        ]
     elif chosen == "support":
         equilibria = support_enumeration(game, warn=False)
     elif chosen == "vertex":

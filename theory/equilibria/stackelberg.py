@@ -12,7 +12,7 @@ i.e. the best commitment that makes ``j`` a best response; the answer is the bes
 feasible LP over ``j``. Because the follower is indifferent at the LP optimum whenever a
 constraint binds, tie-breaking in the leader's favour is exactly what makes that optimum
 attained. The leader's value is at least any Nash equilibrium payoff of the leader
-(von Stengel & Zamir 2010, Theorem 1), which the tests check.
+(von Stengel & Zamir 2010), which the tests check.
 """
 
 from __future__ import annotations

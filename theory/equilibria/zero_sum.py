@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import OptimizeWarning, linprog
+from scipy.sparse import csc_array
 
 from theory.equilibria.best_response import VERIFY_TOL
 from theory.errors import InvalidGameError, NumericalError, SolverTimeLimitError
@@ -128,6 +129,24 @@ def _polish(M: FloatArray, x: FloatArray, y: FloatArray) -> tuple[FloatArray, Fl
     return x, y
 
 
+def _negated_transpose_csc(M: FloatArray) -> csc_array:
+    """``-M^T`` as a CSC matrix, built without scanning the dense array for zeros.
+
+    Column ``i`` of ``-M^T`` is row ``i`` of ``-M``, contiguous in memory; handing HiGHS
+    the CSC arrays directly saves linprog's dense-to-sparse conversion (~0.1 s at
+    1000x1000). Explicit zeros are harmless to the LP.
+    """
+    m, n = M.shape
+    return csc_array(
+        (
+            -M.reshape(-1),
+            np.tile(np.arange(n, dtype=np.int32), m),
+            np.arange(0, m * n + 1, n, dtype=np.int64),
+        ),
+        shape=(n, m),
+    )
+
+
 def solve_zero_sum(
     A: ArrayLike | NormalFormGame,
     *,
@@ -165,7 +184,7 @@ def solve_zero_sum(
         warnings.simplefilter("ignore", OptimizeWarning)
         res = linprog(
             np.ones(m),
-            A_ub=-M.T,
+            A_ub=_negated_transpose_csc(M),
             b_ub=-np.ones(n),
             bounds=(0, None),
             method=method,
@@ -185,9 +204,10 @@ def solve_zero_sum(
     y = _normalize(-np.asarray(res.ineqlin.marginals, dtype=np.float64))
     # HiGHS's basic solutions are usually exact to ~1e-14 on the [1, 2] scale; polishing
     # costs two dense solves, so it only runs when the LP left a visible gap.
-    if duality_gap(M, x, y) > POLISH_ABOVE:
-        x, y = _polish(M, x, y)
     gap = duality_gap(matrix, x, y)
+    if gap > POLISH_ABOVE * spread:
+        x, y = _polish(M, x, y)
+        gap = duality_gap(matrix, x, y)
     if gap > 2 * tol * max(1.0, spread):
         raise NumericalError(
             f"the zero-sum LP solution has duality gap {gap:.3g}, above the verification "
