@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from arena.cli_theory import theory_app
+from arena.console import console, error_console
 from envs.attack_defense.verdicts import RewardConfig
 from envs.errors import ArenaError
 
@@ -37,9 +37,6 @@ tiny_app = typer.Typer(
     help="The offline tiny model every LLM code path runs on.", no_args_is_help=True
 )
 app.add_typer(tiny_app, name="tiny")
-# Piped output (no terminal) gets 120 columns instead of rich's 80, so tables stay legible.
-console = Console(width=None if sys.stdout.isatty() else 120)
-error_console = Console(stderr=True)
 
 
 @app.command()

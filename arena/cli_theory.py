@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from arena.console import console
 from envs.errors import ArenaError
 
 theory_app = typer.Typer(
@@ -95,7 +95,6 @@ def solve(
         typer.echo(json.dumps(payload))
         return
 
-    console = Console()
     title = game.title or file.name
     dims = " x ".join(str(n) for n in game.num_strategies)
     table = Table(title=f"{title} ({dims}, method: {result.method})")
@@ -143,4 +142,4 @@ def check(
         table.add_column(f, overflow="fold")
     for row in rows:
         table.add_row(*(str(getattr(row, f)) for f in fields))
-    Console().print(table)
+    console.print(table)
