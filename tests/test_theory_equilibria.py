@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.optimize import linprog
 
+import theory.equilibria.zero_sum as zero_sum_module
 from theory.equilibria import (
     DegenerateGameWarning,
     Equilibrium,
@@ -33,7 +34,13 @@ from theory.equilibria import (
     vertex_enumeration,
 )
 from theory.equilibria.lemke import _exact_path
-from theory.errors import InvalidGameError, NumericalError, UnsupportedGameError
+from theory.equilibria.zero_sum import ZeroSumSolution
+from theory.errors import (
+    InvalidGameError,
+    NumericalError,
+    SolverTimeLimitError,
+    UnsupportedGameError,
+)
 from theory.games import LeaderFollowerGame, NormalFormGame
 
 MATCHING_PENNIES = NormalFormGame.zero_sum([[1, -1], [-1, 1]])
@@ -117,6 +124,83 @@ def test_first_order_raises_when_it_cannot_reach_tolerance() -> None:
     A = np.random.default_rng(2).uniform(size=(30, 30))
     with pytest.raises(NumericalError, match="max_iters"):
         solve_zero_sum_first_order(A, tol=1e-12, max_iters=5)
+
+
+def _spy_lp_sizes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """Record the shape of every LP that solve_zero_sum hands to HiGHS."""
+    sizes: list[tuple[int, int]] = []
+    real = zero_sum_module._lp_strategies
+
+    def spy(M: np.ndarray, time_limit: float | None) -> tuple[np.ndarray, np.ndarray]:
+        sizes.append(M.shape)
+        return real(M, time_limit)
+
+    monkeypatch.setattr(zero_sum_module, "_lp_strategies", spy)
+    return sizes
+
+
+def _full_lp_only(A: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> ZeroSumSolution:
+    with monkeypatch.context() as patch:
+        patch.setattr(zero_sum_module, "RESTRICTED_MIN_ENTRIES", 10**12)
+        return solve_zero_sum(A)
+
+
+@pytest.mark.parametrize(("seed", "dist"), [(0, "normal"), (1, "normal"), (2, "uniform")])
+def test_restricted_lp_agrees_with_full_lp(
+    seed: int, dist: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(600, 600)) if dist == "normal" else rng.uniform(size=(600, 600))
+    sizes = _spy_lp_sizes(monkeypatch)
+    fast = solve_zero_sum(A)
+    assert len(sizes) == 1 and max(sizes[0]) < 600  # only the sub-game LP ran
+    full = _full_lp_only(A, monkeypatch)
+    assert sizes[1] == (600, 600)
+    assert fast.value == pytest.approx(full.value, abs=1e-9)
+    assert fast.gap <= 1e-10
+    assert exploitability(NormalFormGame.zero_sum(A), [fast.row, fast.col]) <= 1e-10
+
+
+def test_restricted_lp_adds_violators_then_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    A = np.random.default_rng(3).normal(size=(600, 600))
+    exact = _full_lp_only(A, monkeypatch)
+    sizes = _spy_lp_sizes(monkeypatch)
+    # A sub-game far smaller than the ~300-strategy supports must miss some of them.
+    monkeypatch.setattr(zero_sum_module, "CANDIDATE_FACTOR", 0.6)
+    sol = solve_zero_sum(A)
+    assert len(sizes) >= 2 and sizes[1][0] > sizes[0][0]  # violators were added
+    assert sol.value == pytest.approx(exact.value, abs=1e-9) and sol.gap <= 1e-10
+    sizes.clear()
+    monkeypatch.setattr(zero_sum_module, "RESTRICTED_ROUNDS", 1)
+    sol = solve_zero_sum(A)
+    assert sizes[-1] == (600, 600)  # the unverified guess was dropped for the full LP
+    assert sol.value == pytest.approx(exact.value, abs=1e-9) and sol.gap <= 1e-10
+
+
+def test_time_limit_names_the_whole_game_when_the_restricted_lp_runs() -> None:
+    A = np.random.default_rng(5).normal(size=(600, 600))
+    with pytest.raises(SolverTimeLimitError, match=r"600x600 zero-sum LP within 0\.0001 s"):
+        solve_zero_sum(A, time_limit=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["ternary", "rank3", "duplicated"])
+def test_restricted_lp_on_degenerate_large_games(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(4)
+    if kind == "ternary":  # integer payoffs: many ties, degenerate
+        A = rng.integers(-1, 2, size=(600, 600)).astype(float)
+    elif kind == "rank3":
+        A = rng.normal(size=(600, 3)) @ rng.normal(size=(3, 600))
+    else:  # every column twice: equilibria are not unique
+        A = np.repeat(rng.normal(size=(600, 300)), 2, axis=1)
+    sol = solve_zero_sum(A)
+    exact = _full_lp_only(A, monkeypatch)
+    scale = max(1.0, float(np.ptp(A)))
+    assert exploitability(NormalFormGame.zero_sum(A), [sol.row, sol.col]) <= 1e-9 * scale
+    assert sol.value == pytest.approx(exact.value, abs=1e-9 * scale)
+    assert (sol.row @ A).min() >= sol.value - 1e-9 * scale
+    assert (A @ sol.col).max() <= sol.value + 1e-9 * scale
 
 
 # -- general-sum ---------------------------------------------------------------------------

@@ -18,34 +18,27 @@ recomputed from scratch before returning.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from numpy.typing import ArrayLike
 
-from theory.equilibria.zero_sum import ZeroSumSolution, as_matrix, duality_gap
+from theory.equilibria.zero_sum import FloatArray, ZeroSumSolution, as_matrix, duality_gap
 from theory.errors import InvalidGameError, NumericalError
 from theory.games import NormalFormGame
 
 
-def solve_zero_sum_first_order(
-    A: ArrayLike | NormalFormGame,
-    *,
-    tol: float = 1e-3,
-    max_iters: int = 100_000,
-) -> ZeroSumSolution:
-    """Approximate maximin/minimax strategies with exploitability at most ``tol``.
+def regret_matching_plus(
+    matrix: FloatArray, target_gap: float, max_iters: int, deadline: float | None = None
+) -> tuple[FloatArray, FloatArray, int]:
+    """Averaged RM+ strategies at duality gap ``target_gap``, ``max_iters`` or ``deadline``.
 
-    ``tol`` is an absolute bound, in payoff units, on the exploitability of the returned
-    profile as :func:`theory.equilibria.exploitability` defines it (half the duality
-    gap). Raises :class:`NumericalError` if ``max_iters`` iterations do not reach it,
-    rather than returning an unverified profile.
+    No verification and no error: :func:`solve_zero_sum_first_order` checks the result,
+    and :func:`theory.equilibria.zero_sum.solve_zero_sum` uses it only as a guess of the
+    supports. ``deadline`` is a :func:`time.perf_counter` value. Returns
+    ``(xbar, ybar, iterations)``.
     """
-    if not tol > 0:
-        raise InvalidGameError(f"tol must be positive, got {tol}.")
-    if max_iters < 1:
-        raise InvalidGameError(f"max_iters must be at least 1, got {max_iters}.")
-    matrix = np.ascontiguousarray(as_matrix(A))
     m, n = matrix.shape
-    target_gap = 2.0 * tol
 
     regret_x = np.zeros(m)
     regret_y = np.zeros(n)
@@ -80,11 +73,32 @@ def solve_zero_sum_first_order(
         sum_y += w * y
         sum_Ay += w * Ay
         gap = float(sum_Ay.max() - sum_xA.min()) / weight
-        if gap <= target_gap:
+        if gap <= target_gap or (deadline is not None and time.perf_counter() > deadline):
             break
 
-    x_bar = sum_x / sum_x.sum()
-    y_bar = sum_y / sum_y.sum()
+    return sum_x / sum_x.sum(), sum_y / sum_y.sum(), iteration
+
+
+def solve_zero_sum_first_order(
+    A: ArrayLike | NormalFormGame,
+    *,
+    tol: float = 1e-3,
+    max_iters: int = 100_000,
+) -> ZeroSumSolution:
+    """Approximate maximin/minimax strategies with exploitability at most ``tol``.
+
+    ``tol`` is an absolute bound, in payoff units, on the exploitability of the returned
+    profile as :func:`theory.equilibria.exploitability` defines it (half the duality
+    gap). Raises :class:`NumericalError` if ``max_iters`` iterations do not reach it,
+    rather than returning an unverified profile.
+    """
+    if not tol > 0:
+        raise InvalidGameError(f"tol must be positive, got {tol}.")
+    if max_iters < 1:
+        raise InvalidGameError(f"max_iters must be at least 1, got {max_iters}.")
+    matrix = np.ascontiguousarray(as_matrix(A))
+    target_gap = 2.0 * tol
+    x_bar, y_bar, iteration = regret_matching_plus(matrix, target_gap, max_iters)
     gap = duality_gap(matrix, x_bar, y_bar)
     if gap > target_gap:
         raise NumericalError(
