@@ -129,7 +129,26 @@ def play(
         )
     console.print(_summary_table(result.rows, result.overall, config))
     if result.run_dir is not None:
+        # The CLI is the composition root: it may call analysis/ (arena/ itself never does).
+        from analysis.play_report import render_play_report
+
         console.print(f"Episodes and manifest written to [bold]{result.run_dir}[/bold]")
+        try:
+            report_path = render_play_report(result.run_dir)
+        except Exception as exc:  # the run is complete; a report failure must not hide it
+            _print_error(f"the report could not be written ({type(exc).__name__}: {exc}).")
+        else:
+            console.print(f"Report: [bold]{report_path}[/bold]")
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder written by `arena play`.")],
+) -> None:
+    """(Re)write a play run's report.md and figure from its summary and manifest."""
+    from analysis.play_report import render_play_report
+
+    console.print(f"report written to [bold]{render_play_report(run_dir)}[/bold]")
 
 
 def _summary_table(rows: list[SummaryRow], overall: GroupSummary, config: PlayConfig) -> Table:

@@ -31,3 +31,8 @@ def test_tiny_build_is_idempotent(tmp_path: Path, cli: CliRunner) -> None:
 def test_usage_errors_exit_2(cli: CliRunner) -> None:
     code, _, err = cli(["play"])
     assert code == 2 and "Missing argument" in err
+
+
+def test_report_needs_a_finished_run(tmp_path: Path, cli: CliRunner) -> None:
+    code, _, err = cli(["report", str(tmp_path)])
+    assert code == 2 and "not a finished play run" in err and "Fix:" in err

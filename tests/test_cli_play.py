@@ -53,6 +53,9 @@ def test_play_writes_episodes_manifest_and_table(tmp_path: Path, cli: CliRunner)
     # the keyword filter catches plain role-play but cannot read base64
     assert rows["base64"]["attack_success"]["value"] > rows["role-play"]["attack_success"]["value"]
     assert not list((tmp_path / "runs").glob(".*partial"))
+    report = (run / "report.md").read_text()
+    assert "| base64 | 40 |" in report and "asr_vs_over_refusal.png" in report
+    assert (run / "asr_vs_over_refusal.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_same_seed_same_results(tmp_path: Path, cli: CliRunner) -> None:
