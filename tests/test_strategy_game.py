@@ -315,3 +315,17 @@ def test_payoff_table_mapping() -> None:
         strategy_game_v0.parallel_env(payoff_table=np.zeros((3, 2)))
     with pytest.raises(ArenaError, match="labels"):
         strategy_game_v0.parallel_env(attacker_labels=("a",))
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"delta": 0.3}, {"benign_prob": 0.3, "refusal": "logistic"}, {"model": StrategyGameModel()}],
+)
+def test_payoff_table_with_model_settings_is_refused(extra: dict[str, Any]) -> None:
+    """The table replaces the risk model; settings for the model would be silently ignored."""
+    table = np.zeros((2, 2, 2))
+    with pytest.raises(ArenaError, match="payoff_table") as info:
+        strategy_game_v0.env(payoff_table=table, **extra)
+    assert "not both" in info.value.fix
+    # rounds= is not a model setting: it still applies to a table game
+    assert strategy_game_v0.parallel_env(payoff_table=table, rounds=2).rounds == 2

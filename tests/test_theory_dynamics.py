@@ -152,6 +152,18 @@ def test_replicator_on_a_three_strategy_dominance_game() -> None:
     np.testing.assert_allclose(res.profile[0], [0.0, 0.0, 1.0], atol=1e-6)
 
 
+def test_single_population_symmetry_uses_the_game_tolerance() -> None:
+    """B == A.T is tested by NormalFormGame.is_symmetric: rounding noise is accepted."""
+    a = RPS.payoffs[0]
+    noisy = NormalFormGame.from_bimatrix(a, a.T + 1e-11)
+    res = replicator_dynamics(noisy, [0.5, 0.3, 0.2], population="single", t_max=1.0)
+    assert res.success
+    with pytest.raises(UnsupportedGameError, match="symmetric"):
+        replicator_dynamics(
+            NormalFormGame.from_bimatrix(a, a.T + 1e-6), population="single", t_max=1.0
+        )
+
+
 def test_single_population_needs_a_symmetric_game() -> None:
     with pytest.raises(UnsupportedGameError, match="symmetric"):
         replicator_dynamics(BIASED_PENNIES, np.array([0.5, 0.5]), population="single")
@@ -207,6 +219,22 @@ def test_psro_other_meta_solvers_run(meta_solver: Any) -> None:
     assert len(res.exploitability) >= 2
     for w in res.meta_strategy:
         assert w.sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "game", [RPS, NormalFormGame.zero_sum(np.eye(4) - np.roll(np.eye(4), 1, 1))]
+)
+def test_psro_with_a_uniform_meta_solver_that_stalls_is_not_converged(
+    game: NormalFormGame,
+) -> None:
+    """The oracle adds nothing new, but the uniform mixture is still exploitable."""
+    res = psro(game, iterations=20, meta_solver="uniform")
+    assert res.final_exploitability > 0.1
+    assert res.oracle_nash_conv[-1] > 0.1
+    assert not res.converged
+    # the same stall under a Nash meta solver is convergence
+    nash = psro(game, iterations=20)
+    assert nash.converged and nash.final_exploitability <= 1e-9
 
 
 class _Policy:

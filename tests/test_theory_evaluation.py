@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import Any
 
 import networkx as nx
 import numpy as np
 import pytest
 from scipy.optimize import minimize
 
+from theory import evaluation
 from theory.equilibria import solve_zero_sum
 from theory.errors import InvalidGameError, UnsupportedGameError
 from theory.evaluation import (
@@ -285,6 +287,17 @@ def test_alpha_rank_stays_accurate_when_rates_underflow() -> None:
     assert np.all(np.isfinite(res.stationary))
 
 
+def test_single_population_alpha_rank_symmetry_uses_the_game_tolerance() -> None:
+    a = np.asarray(PRISONERS.payoffs[0])
+    near = NormalFormGame.from_bimatrix(a, a.T + 1e-11)  # rounding noise: accepted
+    assert alpha_rank(near, single_population=True).single_population
+    # a relative error of 1e-6 passed np.allclose's default rtol=1e-5, but is far above
+    # the 1e-9 x scale at which the solvers would treat the game as symmetric
+    off = NormalFormGame.from_bimatrix(a, a.T * (1 + 1e-6))
+    with pytest.raises(UnsupportedGameError, match="symmetric"):
+        alpha_rank(off, single_population=True)
+
+
 def test_alpha_rank_arguments_are_checked() -> None:
     with pytest.raises(InvalidGameError, match="population_size"):
         alpha_rank(RPS, population_size=1)
@@ -294,3 +307,110 @@ def test_alpha_rank_arguments_are_checked() -> None:
         alpha_rank(NormalFormGame.zero_sum([[1, 2], [3, 4]]), single_population=True)
     with pytest.raises(InvalidGameError, match="inf_alpha_eps"):
         alpha_rank(RPS, alpha=math.inf, inf_alpha_eps=0.0)
+
+
+def test_stationary_law_of_a_chain_with_underflowing_rates() -> None:
+    """Birth-death chain: detailed balance gives pi exactly, even at rates exp(-3000)."""
+    n = 6
+    up = -500.0 * np.arange(1, n)  # log rate k -> k+1
+    down = np.zeros(n - 1)  # log rate k+1 -> k
+    log_rates = np.full((n, n), -np.inf)
+    log_rates[np.arange(n - 1), np.arange(1, n)] = up
+    log_rates[np.arange(1, n), np.arange(n - 1)] = down
+    pi = evaluation._stationary(log_rates)
+    log_expected = np.concatenate([[0.0], np.cumsum(up - down)])
+    expected = np.exp(log_expected - np.logaddexp.reduce(log_expected))
+    assert pi[0] == pytest.approx(1.0)
+    # the tiny masses keep their relative accuracy instead of underflowing to zero
+    assert pi[1] == pytest.approx(expected[1], rel=1e-12)
+    assert pi[1] > 0.0
+
+
+# ----------------------------------------------------------------- OpenSpiel cross-checks
+
+
+def _openspiel_alpharank() -> Any:
+    pytest.importorskip("open_spiel")
+    from open_spiel.python.egt import alpharank
+
+    return alpharank
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("alpha", [0.3, 2.0])
+@pytest.mark.parametrize("local", [True, False])
+def test_single_population_alpha_rank_matches_openspiel(
+    seed: int, alpha: float, local: bool
+) -> None:
+    alpharank = _openspiel_alpharank()
+    payoff = np.random.default_rng(seed).normal(size=(4, 4))
+    _, _, pi, _, _ = alpharank.compute([payoff], m=20, alpha=alpha, use_local_selection_model=local)
+    ours = alpha_rank(payoff, alpha=alpha, population_size=20, local_selection=local)
+    np.testing.assert_allclose(ours.stationary, pi, atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("alpha", [0.3, 2.0, math.inf])
+def test_multi_population_alpha_rank_matches_openspiel(seed: int, alpha: float) -> None:
+    alpharank = _openspiel_alpharank()
+    payoffs = np.random.default_rng(seed).normal(size=(2, 3, 4))
+    inf = math.isinf(alpha)
+    _, _, pi, _, _ = alpharank.compute(
+        list(payoffs),
+        m=20,
+        alpha=1.0 if inf else alpha,
+        use_inf_alpha=inf,
+        inf_alpha_eps=0.01,
+    )
+    ours = alpha_rank(NormalFormGame(payoffs), alpha=alpha, population_size=20)
+    # OpenSpiel orders profiles as np.ndindex does (first population slowest)
+    np.testing.assert_allclose(ours.stationary, pi, atol=1e-9)
+
+
+def test_infinite_alpha_single_population_matches_openspiel() -> None:
+    alpharank = _openspiel_alpharank()
+    payoff = np.random.default_rng(9).normal(size=(5, 5))
+    _, _, pi, _, _ = alpharank.compute(
+        [payoff], m=20, alpha=1.0, use_inf_alpha=True, inf_alpha_eps=0.01
+    )
+    ours = alpha_rank(payoff, alpha=math.inf, population_size=20, local_selection=True)
+    np.testing.assert_allclose(ours.stationary, pi, atol=1e-9)
+
+
+def _openspiel_nash_averaging() -> Any:
+    pytest.importorskip("open_spiel")
+    pytest.importorskip("cvxpy")  # OpenSpiel solves the entropy program with cvxpy
+    from open_spiel.python.algorithms import nash_averaging as os_nash_averaging
+
+    return os_nash_averaging
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_nash_averaging_matches_openspiel(seed: int) -> None:
+    os_nash_averaging = _openspiel_nash_averaging()
+    import pyspiel
+
+    a = _random_antisymmetric(5, seed)
+    # two copies of agent 0 make the Nash set non-unique, so the max-entropy choice matters
+    copies = [0, 1, 2, 3, 4, 0]
+    a = a[np.ix_(copies, copies)]
+    game = pyspiel.create_matrix_game(a.tolist(), (-a).tolist())
+    nash, ratings = os_nash_averaging.nash_averaging(game)
+    ours = nash_averaging(a)
+    # cvxpy's interior-point solution is accurate to about 1e-7
+    np.testing.assert_allclose(ours.nash, np.ravel(nash), atol=1e-5)
+    np.testing.assert_allclose(ours.ratings, np.ravel(ratings), atol=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_agent_vs_task_nash_averaging_matches_openspiel(seed: int) -> None:
+    os_nash_averaging = _openspiel_nash_averaging()
+    scores = np.random.default_rng(seed).normal(size=(5, 4))
+    (agent_nash, task_nash), (skill, difficulty) = os_nash_averaging.nash_averaging_avt_matrix(
+        scores
+    )
+    ours = nash_averaging_agent_vs_task(scores, normalize_tasks=True)
+    np.testing.assert_allclose(ours.agent_nash, np.ravel(agent_nash), atol=1e-5)
+    np.testing.assert_allclose(ours.task_nash, np.ravel(task_nash), atol=1e-5)
+    np.testing.assert_allclose(ours.agent_skill, np.ravel(skill), atol=1e-5)
+    np.testing.assert_allclose(ours.task_difficulty, np.ravel(difficulty), atol=1e-5)

@@ -10,8 +10,10 @@ trajectory of exploitability so convergence (or its absence) can be plotted and 
 * :func:`regret_matching`: each player plays in proportion to positive cumulative
   regret (Hart & Mas-Colell 2000), optionally RM+ (Tammelin 2014: regrets clipped at
   zero, linear averaging, alternating updates), which is much faster in practice. The
-  average strategies converge to a coarse correlated equilibrium in general and to a
-  Nash equilibrium in two-player zero-sum games.
+  average strategies converge to a Nash equilibrium in two-player zero-sum games; in
+  general games only the time-average of the *joint* play approaches the coarse
+  correlated equilibria, and the product of the average strategies returned here need
+  not be one.
 * :func:`replicator_dynamics`: the continuous-time replicator ODE integrated with
   :func:`scipy.integrate.solve_ivp`, single- or multi-population. It cycles in
   Rock-Paper-Scissors (a constant of motion is conserved) and converges to the
@@ -38,8 +40,9 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.integrate import solve_ivp
 
 from theory.equilibria import best_response, exploitability, solve, solve_zero_sum
+from theory.equilibria.best_response import normalize_profile
 from theory.errors import InvalidGameError, UnsupportedGameError
-from theory.games import NormalFormGame
+from theory.games import SYMMETRY_TOL, ZERO_SUM_TOL, NormalFormGame
 
 FloatArray = NDArray[np.float64]
 Profile = tuple[FloatArray, ...]
@@ -70,13 +73,6 @@ def _initial_profile(game: NormalFormGame, initial: Sequence[ArrayLike] | None) 
     return [s.copy() for s in game.check_profile(initial)]
 
 
-def _argmax_one_hot(values: FloatArray) -> FloatArray:
-    """A pure best response; ties go to the lowest index so runs are reproducible."""
-    out = np.zeros(values.shape[0])
-    out[int(np.argmax(values))] = 1.0
-    return out
-
-
 def _record_steps(iterations: int, record_every: int) -> set[int]:
     if iterations < 1:
         raise InvalidGameError(f"iterations must be at least 1, got {iterations}.")
@@ -88,13 +84,11 @@ def _record_steps(iterations: int, record_every: int) -> set[int]:
 
 
 def _as_profile(strategies: Sequence[FloatArray]) -> Profile:
-    out = []
-    for s in strategies:
-        arr = np.clip(np.asarray(s, dtype=np.float64), 0.0, None)
-        arr = arr / arr.sum()
-        arr.setflags(write=False)
-        out.append(arr)
-    return tuple(out)
+    """A read-only profile for a result: projected onto the simplex, then frozen."""
+    out = normalize_profile(strategies)
+    for s in out:
+        s.setflags(write=False)
+    return out
 
 
 # ---------------------------------------------------------------------------- results
@@ -180,10 +174,10 @@ def fictitious_play(
         weight = 1.0 / (t + 1)  # the initial belief counts as one observation
         if alternating:
             for i in range(game.num_players):
-                last[i] = _argmax_one_hot(game.payoff_vector(average, i))
+                last[i] = best_response(game, average, i)
                 average[i] = average[i] + weight * (last[i] - average[i])
         else:
-            last = [_argmax_one_hot(game.payoff_vector(average, i)) for i in range(len(average))]
+            last = [best_response(game, average, i) for i in range(len(average))]
             average = [a + weight * (b - a) for a, b in zip(average, last, strict=True)]
         if t in steps:
             recorded.append(t)
@@ -231,9 +225,12 @@ def regret_matching(
     zero-sum games; each can be overridden. Plain RM defaults to simultaneous updates and
     uniform averaging, the setting of the no-regret guarantee.
 
-    The *average* strategies converge to the set of coarse correlated equilibria in
-    any game, and so to Nash equilibria in two-player zero-sum games (exploitability
-    ``O(1/sqrt(T))``); ``profile`` is that average. ``initial`` is the profile played in
+    In two-player zero-sum games the *average* strategies converge to a Nash
+    equilibrium (exploitability ``O(1/sqrt(T))``); ``profile`` is that average. In
+    other games no-regret learning only drives the time-average of the joint play
+    towards the coarse correlated equilibria, and the product of the average strategies
+    (what ``profile`` holds) is in general neither a coarse correlated nor a Nash
+    equilibrium: read ``exploitability`` before using it. ``initial`` is the profile played in
     the first iteration (default: uniform, what zero regrets give, which is already the
     equilibrium of symmetric games such as RPS).
     """
@@ -288,19 +285,19 @@ def regret_matching(
 # ---------------------------------------------------------------------------- replicator
 
 
-def _symmetric_matrix(game: NormalFormGame, tol: float = 1e-12) -> FloatArray:
+def _symmetric_matrix(game: NormalFormGame) -> FloatArray:
     if game.num_players != 2:
         raise UnsupportedGameError(
             f"single-population replicator dynamics needs a symmetric two-player game; this "
             f"one has {game.num_players} players. Fix: use population='multi'."
         )
-    a, b = game.bimatrix()
-    if a.shape[0] != a.shape[1] or not np.allclose(b, a.T, atol=tol * game.payoff_scale()):
+    if not game.is_symmetric():
         raise UnsupportedGameError(
-            "single-population replicator dynamics needs a symmetric game (B == A.T). "
+            "single-population replicator dynamics needs a symmetric game (B == A.T within "
+            f"{SYMMETRY_TOL:g} x the payoff scale). "
             "Fix: use population='multi', or symmetrise the game."
         )
-    return np.asarray(a, dtype=np.float64)
+    return np.asarray(game.payoffs[0], dtype=np.float64)
 
 
 def replicator_dynamics(
@@ -352,7 +349,7 @@ def replicator_dynamics(
         sol = solve_ivp(
             single_rhs, (0.0, float(t_max)), x0, t_eval=times, method=method, rtol=rtol, atol=atol
         )
-        states = _normalise_rows(sol.y.T)
+        states = np.vstack(normalize_profile(list(sol.y.T)))
         trajectory: tuple[FloatArray, ...] = (states, states)
     elif population == "multi":
         sizes = game.num_strategies
@@ -363,14 +360,17 @@ def replicator_dynamics(
             parts = np.split(z, cuts)
             out = []
             for i, x in enumerate(parts):
-                u = game.payoff_vector(_safe_profile(parts), i)
+                # integrator states drift off the simplex by ~atol: project them back
+                u = game.payoff_vector(normalize_profile(parts), i)
                 out.append(x * (u - x @ u))
             return np.concatenate(out)
 
         sol = solve_ivp(
             multi_rhs, (0.0, float(t_max)), x0, t_eval=times, method=method, rtol=rtol, atol=atol
         )
-        trajectory = tuple(_normalise_rows(part.T) for part in np.split(sol.y, cuts, axis=0))
+        trajectory = tuple(
+            np.vstack(normalize_profile(list(part.T))) for part in np.split(sol.y, cuts, axis=0)
+        )
     else:
         raise InvalidGameError(f"population must be 'single' or 'multi', got {population!r}.")
     reached = np.asarray(sol.t, dtype=np.float64)
@@ -385,20 +385,6 @@ def replicator_dynamics(
         success=bool(sol.success),
         message=str(sol.message),
     )
-
-
-def _normalise_rows(states: FloatArray) -> FloatArray:
-    clipped = np.clip(np.asarray(states, dtype=np.float64), 0.0, None)
-    return np.asarray(clipped / clipped.sum(axis=1, keepdims=True), dtype=np.float64)
-
-
-def _safe_profile(parts: Sequence[FloatArray]) -> list[FloatArray]:
-    """Integrator states drift off the simplex by ~atol; project so check_profile accepts them."""
-    out = []
-    for x in parts:
-        y = np.clip(x, 0.0, None)
-        out.append(y / y.sum())
-    return out
 
 
 # ---------------------------------------------------------------------------- PSRO
@@ -500,15 +486,16 @@ def _solve_meta(restricted: NormalFormGame, meta_solver: MetaSolver) -> list[Flo
         res = regret_matching(restricted, 2000, plus=True, record_every=2000)
         return list(res.profile)
     if meta_solver == "nash":
-        if restricted.num_players == 2 and restricted.is_zero_sum(1e-9):
+        if restricted.num_players == 2 and restricted.is_zero_sum(ZERO_SUM_TOL):
             sol = solve_zero_sum(restricted.payoffs[0])
             return [np.asarray(sol.row), np.asarray(sol.col)]
         if restricted.num_players == 2:
             return list(solve(restricted).equilibria[0].strategies)
         raise UnsupportedGameError(
             f"meta_solver='nash' supports two-player games; this one has "
-            f"{restricted.num_players}. Fix: use meta_solver='regret-matching' (a coarse "
-            "correlated equilibrium) or pass your own callable."
+            f"{restricted.num_players}. Fix: use meta_solver='regret-matching' (the RM+ "
+            "average strategies, an approximate Nash only in two-player zero-sum games) or "
+            "pass your own callable."
         )
     raise InvalidGameError(
         f"unknown meta_solver {meta_solver!r}. Fix: use 'nash', 'uniform', "
@@ -569,9 +556,14 @@ def psro(
 
     A returned policy already in the population (compared by ``policy_key``, default
     the policy itself for indices, identity otherwise) is not added twice. The loop
-    stops early (``converged=True``) when no player's oracle adds a new policy or the
-    oracle's NashConv estimate is at most ``tol``; with an exact oracle this means the
-    meta strategy is an exact Nash equilibrium of the full game.
+    stops early when the oracle's NashConv estimate is at most ``tol``
+    (``converged=True``), or when no player's oracle adds a new policy: the populations
+    can then no longer change. That counts as convergence only for ``meta_solver="nash"``
+    (the meta strategy is a Nash equilibrium of the restricted game and no oracle
+    policy beats it); any other meta solver must also have a NashConv estimate at most
+    ``tol``, since e.g. a uniform mixture can stay exploitable by policies already in
+    the population. With an exact oracle, ``converged=True`` means the meta strategy is
+    a Nash equilibrium of the full game.
 
     ``meta_solver``: ``"nash"`` (LP for two-player zero-sum, else the first equilibrium
     of :func:`theory.equilibria.solve`; two players only), ``"uniform"`` (fictitious
@@ -682,7 +674,10 @@ def psro(
                 added = True
         nash_conv.append(_oracle_gain(restricted_tensor(), meta, new_index))
         if not added:
-            converged = True  # nothing new: the meta strategy above is final
+            # Nothing new, so the populations (and the meta strategy) can no longer change.
+            # Only a Nash meta strategy is then an equilibrium of the game the oracle sees;
+            # a uniform or regret-matching one may still be beaten by a policy it holds.
+            converged = meta_solver == "nash" or nash_conv[-1] <= tol
             break
         if nash_conv[-1] <= tol:
             converged = True

@@ -26,9 +26,10 @@ Solvers: the zero-sum value and the face of optimal strategies (support and tigh
 constraints) come from linear programs (HiGHS via :func:`scipy.optimize.linprog`); the
 entropy maximisation is solved through its smooth dual by Newton's method (see
 :func:`max_entropy_maximin`); the stationary distribution comes from the
-Grassmann-Taksar-Heyman elimination, which is subtraction-free and so stays accurate
-for the nearly-reducible chains that large ``alpha`` produces. Cross-checked against
-OpenSpiel's ``alpharank`` and ``nash_averaging`` (see the tests for the properties).
+Grassmann-Taksar-Heyman elimination run on logarithms, which is subtraction-free and so
+stays accurate for the nearly-reducible chains that large ``alpha`` produces.
+``tests/test_theory_evaluation.py`` compares both with OpenSpiel's ``alpharank.compute``
+and ``nash_averaging`` on random games when OpenSpiel is installed.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from scipy.special import logsumexp
 
 from theory.equilibria import solve_zero_sum
 from theory.errors import InvalidGameError, NumericalError, UnsupportedGameError
-from theory.games import NormalFormGame
+from theory.games import SYMMETRY_TOL, ZERO_SUM_TOL, NormalFormGame
 
 FloatArray = NDArray[np.float64]
 
@@ -126,7 +127,7 @@ def max_entropy_maximin(
         p[idx[0]] = 1.0
         return p, v
     sub = m[idx, :]
-    polished = _polish(sub[:, tight], _maxent_affine(sub[:, tight], v, scale), v)
+    polished = _onto_tight_constraints(sub[:, tight], _maxent_affine(sub[:, tight], v, scale), v)
     if polished is None or float(np.max(v - sub.T @ polished)) > 1e-9 * scale:
         q = _maxent_inequality(sub, v)
     else:
@@ -242,7 +243,7 @@ def _maxent_inequality(sub: FloatArray, v: float) -> FloatArray:
     return np.asarray(np.exp(logits - logsumexp(logits)), dtype=np.float64)
 
 
-def _polish(g: FloatArray, q: FloatArray, v: float) -> FloatArray | None:
+def _onto_tight_constraints(g: FloatArray, q: FloatArray, v: float) -> FloatArray | None:
     """Least-norm move of ``q`` onto ``{g^T q = v, sum(q) = 1}``; ``None`` if it leaves q >= 0."""
     lhs = np.vstack([g.T, np.ones((1, q.size))])
     target = np.concatenate([np.full(g.shape[1], v), [1.0]])
@@ -336,7 +337,7 @@ def nash_averaging(
     evaluation: ArrayLike | NormalFormGame,
     *,
     labels: tuple[str, ...] | None = None,
-    tol: float = 1e-9,
+    tol: float = ZERO_SUM_TOL,
 ) -> NashAveragingResult:
     """Rate agents by Nash averaging (Balduzzi et al. 2018).
 
@@ -485,50 +486,14 @@ def _log_fixation_constant(
 
 
 def _stationary(log_rates: FloatArray) -> FloatArray:
-    """Stationary distribution of the chain with off-diagonal log rates ``log_rates``.
-
-    Large ``alpha`` makes rates like ``exp(-1000)``, which underflow. Each row is first
-    divided by its largest rate ``c_k`` (a chain whose row ``k`` is slowed by ``c_k`` has
-    stationary law ``pi'_k ∝ pi_k c_k``), so every state has an exit rate of 1 and the
-    Grassmann-Taksar-Heyman elimination never meets a tiny pivot (eliminating a state
-    redistributes its row mass, so row totals never fall below 1). The back
-    substitution and the final rescaling by ``1 / c_k`` run on logarithms. If a pivot
-    still comes out tiny, the whole elimination is redone on logarithms.
-    """
-    rates = np.array(log_rates, dtype=np.float64)
-    np.fill_diagonal(rates, -np.inf)
-    log_c = np.max(rates, axis=1)
-    if not np.all(np.isfinite(log_c)):
-        raise NumericalError(
-            "the alpha-rank Markov chain has a state with no way out, so the stationary "
-            "distribution is not unique. Fix: check the payoffs for NaN, or use fewer states."
-        )
-    p = np.exp(rates - log_c[:, None])
-    n = p.shape[0]
-    for k in range(n - 1, 0, -1):
-        total = float(p[k, :k].sum())
-        if not total > 1e-250:
-            return _stationary_gth(log_rates)
-        p[:k, k] /= total
-        p[:k, :k] += np.outer(p[:k, k], p[k, :k])
-    with np.errstate(divide="ignore"):
-        log_p = np.log(p)
-    log_pi = np.full(n, -np.inf)
-    log_pi[0] = 0.0
-    for j in range(1, n):
-        log_pi[j] = logsumexp(log_pi[:j] + log_p[:j, j])
-    log_pi -= log_c
-    return np.asarray(np.exp(log_pi - logsumexp(log_pi)), dtype=np.float64)
-
-
-def _stationary_gth(log_rates: FloatArray) -> FloatArray:
     """Stationary distribution by Grassmann-Taksar-Heyman state reduction, in log space.
 
     ``log_rates[j, l]`` is the log transition probability ``j -> l`` (the diagonal is
     ignored; ``-inf`` marks impossible moves). GTH uses only sums and products of
     non-negative numbers, so it can run on logarithms with ``logaddexp``: masses like
     ``exp(-1000)`` that large ``alpha`` produces keep their relative accuracy instead
-    of underflowing, and the chain never looks reducible when it is not.
+    of underflowing, and the chain never looks reducible when it is not. The cost is
+    ``O(states^3)`` ``logaddexp`` calls, which :data:`MAX_ALPHA_RANK_STATES` bounds.
     """
     p = np.array(log_rates, dtype=np.float64)
     n = p.shape[0]
@@ -548,12 +513,6 @@ def _stationary_gth(log_rates: FloatArray) -> FloatArray:
     for j in range(1, n):
         log_pi[j] = logsumexp(log_pi[:j] + p[:j, j])
     return np.asarray(np.exp(log_pi - logsumexp(log_pi)), dtype=np.float64)
-
-
-def _inf_alpha_rate(delta: float, eps: float, scale: float) -> float:
-    if abs(delta) <= 1e-12 * scale:
-        return 0.5
-    return 1.0 - eps if delta > 0 else eps
 
 
 def alpha_rank(
@@ -608,14 +567,14 @@ def alpha_rank(
                 raise UnsupportedGameError(
                     "single-population alpha-rank needs a symmetric two-player game."
                 )
-            a, b = game.bimatrix()
-            if a.shape[0] != a.shape[1] or not np.allclose(b, a.T):
+            if not game.is_symmetric():
                 raise UnsupportedGameError(
-                    "single-population alpha-rank needs a symmetric game (B == A.T). "
+                    "single-population alpha-rank needs a symmetric game (B == A.T within "
+                    f"{SYMMETRY_TOL:g} x the payoff scale). "
                     "Fix: pass single_population=False for one population per player."
                 )
             return _alpha_rank_single(
-                np.asarray(a),
+                np.asarray(game.payoffs[0]),
                 alpha,
                 m,
                 local_selection,
@@ -673,7 +632,8 @@ def _alpha_rank_single(
             if r == s:
                 continue
             if math.isinf(alpha):
-                log_rho[s, r] = math.log(_inf_alpha_rate(matrix[r, s] - matrix[s, r], eps, scale))
+                gain = np.array([matrix[r, s] - matrix[s, r]])
+                log_rho[s, r] = float(_log_fixation_constant(gain, alpha, m, eps, scale)[0])
                 continue
             if local_selection:
                 diff = np.full(m - 1, matrix[r, s] - matrix[s, r])

@@ -98,6 +98,15 @@ class StrategyGameEnv(ParallelEnv):
             raise ArenaError(f"rounds must be a positive integer, got {rounds}.", "pass rounds=1.")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ArenaError(f"Unknown render_mode {render_mode!r}.", "use None or 'ansi'.")
+        if payoff_table is not None and (model is not None or settings):
+            # The table replaces the risk model's payoffs, so model settings would be
+            # silently ignored; refuse them rather than let a run record a wrong setup.
+            given = sorted(settings) if settings else ["model"]
+            raise ArenaError(
+                f"payoff_table= replaces the risk model, so {given} would be ignored.",
+                "pass either payoff_table= (with attacker_labels=/defender_labels=) or "
+                "model settings, not both.",
+            )
         self.model = build_model(model, settings)
         self.rounds = int(rounds)
         self.render_mode = render_mode
