@@ -19,20 +19,31 @@ import sympy as sp
 
 from theory.claims import (
     ClaimCheckRow,
+    ClaimUsageError,
     RecordSchemaError,
     Status,
+    UnknownClaimError,
     all_claims,
     get_claim,
     run_claim_checks,
 )
 from theory.claims.ds import (
     L_SYM,
+    L_TOK,
+    Q_STAR,
     R_SYM,
+    TH_A,
+    TH_B,
+    TH_S,
     DSBalancedAttributionClaim,
     DSKLPullClaim,
     DSRLvsSFTClaim,
     DSSftShareClaim,
     P,
+    _finite_diff,
+    sample_token_trajectories,
+    sft_expected_nll,
+    sft_step_exprs,
     simulate_policy_gradient,
     value_and_grad,
 )
@@ -92,8 +103,24 @@ def test_registry_ids_unique_and_fields_set() -> None:
         if c.id.startswith(("ds.", "kale.")):
             assert "RECONSTRUCTED" in (type(c).__doc__ or "")
     assert get_claim("rapo.thm3.1").id == "rapo.thm3.1"
-    with pytest.raises(RecordSchemaError, match="no claim has id"):
+    with pytest.raises(UnknownClaimError, match=r"no claim has id 'nope'.*rapo\.thm3\.1"):
         get_claim("nope")
+    assert issubclass(UnknownClaimError, ValueError)
+
+
+@pytest.mark.parametrize("bad_n", [0, -3])
+def test_non_positive_n_is_rejected_not_vacuously_passed(bad_n: int) -> None:
+    with pytest.raises(ClaimUsageError, match="n >= 1"):
+        run_claim_checks(n=bad_n)
+    for claim in all_claims():
+        with pytest.raises(ClaimUsageError, match=claim.id):
+            claim.check_numeric(rng(), bad_n)
+    assert issubclass(ClaimUsageError, ValueError)
+
+
+def test_negative_seed_is_rejected() -> None:
+    with pytest.raises(ClaimUsageError, match="seed"):
+        run_claim_checks(seed=-1, n=1)
 
 
 def test_default_run_passes_everything(default_rows: list[ClaimCheckRow]) -> None:
@@ -251,7 +278,9 @@ def test_rapo_wrong_threshold_fails(claim_type: type, wrong: sp.Expr) -> None:
 
 
 def test_rapo_untargeted_wrong_exponent_fails() -> None:
-    assert RapoUntargetedClaim().check_numeric(rng(), 40).status is Status.PASS
+    good = RapoUntargetedClaim().check_numeric(rng(), 40)
+    assert good.status is Status.PASS
+    assert good.evidence["stops_not_refused_by_model"] == 0
     wrong = RapoUntargetedClaim(exponent=1.0)
     assert wrong.check_symbolic().status is Status.FAIL
     assert wrong.check_numeric(rng(), 40).status is Status.FAIL
@@ -338,6 +367,14 @@ def test_ds_t2_t3_wrong_laws_fail() -> None:
     wrong = DSSftShareClaim(1 / (1 + sp.sqrt(L_SYM) * R_SYM))
     assert wrong.check_symbolic().status is Status.FAIL
     assert wrong.check_numeric(rng(), 40).status is Status.FAIL
+    # right at r = 1 but wrong in r: the share derived from the gradients rejects it
+    wrong_r = DSSftShareClaim(1 / (1 + L_SYM * R_SYM**2))
+    result = wrong_r.check_symbolic()
+    assert result.status is Status.FAIL
+    assert not result.evidence["checks"][
+        "claimed law = |G_D|/(|G_S|+|G_D|) of the derived gradients"
+    ]
+    assert wrong_r.check_numeric(rng(), 40).status is Status.FAIL
     wrong_kl = DSKLPullClaim(exponent=0.5)
     assert wrong_kl.check_symbolic().status is Status.FAIL
     assert wrong_kl.check_numeric(rng(), 40).status is Status.FAIL
@@ -364,6 +401,10 @@ def test_ds_t4_prediction_and_reversal() -> None:
     assert result.status is Status.PASS
     assert result.evidence["weak_kl_contrast_hold_rate"] < 1.0
     assert DSRLvsSFTClaim(favoured="sft").check_numeric(rng(), 60).status is Status.FAIL
+    symbolic = DSRLvsSFTClaim().check_symbolic()
+    assert symbolic.status is Status.PASS and symbolic.evidence["derived_favoured"] == "rl"
+    wrong = DSRLvsSFTClaim(favoured="sft").check_symbolic()
+    assert wrong.status is Status.FAIL and wrong.evidence["derived_favoured"] == "rl"
     rec = {"p_before": 0.5, "a_before": 0.5, "b_before": 0.5}
     records = [
         {**rec, "method": "rl", "p_after": 0.52, "a_after": 0.8, "b_after": 0.2},
@@ -424,3 +465,39 @@ def test_kale_alt_empirical() -> None:
     assert claim.check_empirical([{"h": 3.0, "true_distance": 2.0}], 0.0).status is Status.FAIL
     longer = [{**records[0], "astar_length": 3.0}]
     assert claim.check_empirical(longer, 0.0).status is Status.FAIL
+
+
+# -- derived quantities, independent of the claims ---------------------------------------
+
+
+def test_ds_sft_step_is_minus_the_nll_gradient() -> None:
+    """train_toy's SFT step is derived from the expected NLL, checked by finite differences."""
+    length, q = 6, 0.8
+    nll = sp.lambdify((TH_S, TH_A, TH_B), sft_expected_nll().subs({L_TOK: length, Q_STAR: q}))
+    theta = np.array([0.2, -0.5, 1.1])
+    numeric = -_finite_diff(lambda th: float(nll(*th)), theta)
+    derived = [
+        float(e.subs({TH_S: 0.2, TH_A: -0.5, TH_B: 1.1, L_TOK: length, Q_STAR: q}))
+        for e in sft_step_exprs()
+    ]
+    assert numeric == pytest.approx(derived, abs=1e-7)
+
+
+def test_ds_t3_sampled_token_counts_scale_with_length() -> None:
+    """The sampler really emits L tokens per attempt; decisions do not depend on L."""
+    probs = np.array([0.6, 0.7, 0.2])
+    short = sample_token_trajectories(rng(6), probs, 2, 3, 3000)
+    long = sample_token_trajectories(rng(6), probs, 16, 3, 3000)
+    assert long[0].size / short[0].size == pytest.approx(8.0, rel=0.1)
+    assert long[1].size + long[2].size == pytest.approx(short[1].size + short[2].size, rel=0.1)
+
+
+def test_magic_and_kale_symbolic_checks_are_derived() -> None:
+    """The dropped checks restated sympy assumptions; the remaining ones use real data."""
+    magic = MagicPointwiseSafetyClaim().check_symbolic().evidence["checks"]
+    assert "a support point below M makes E_π r_D < M" not in magic
+    kale = AltAdmissibilityClaim().check_symbolic().evidence["checks"]
+    assert "unclamped ∞ − d(α,e) is unbounded" not in kale
+    assert kale["the unclamped formula is inadmissible on the path example"] is True
+    naive = AltAdmissibilityClaim(heuristic=naive_alt_heuristic).check_symbolic()
+    assert not naive.evidence["checks"]["bounded-BFS h ≤ exact-distance ALT h on the path example"]

@@ -10,6 +10,7 @@ whose source text could not be read; see ``papers/kale_ds.md`` and ``papers/rapo
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,8 +21,10 @@ import numpy as np
 from theory.claims.base import (
     CheckResult,
     Claim,
+    ClaimUsageError,
     RecordSchemaError,
     Status,
+    UnknownClaimError,
     skipped,
 )
 from theory.claims.ds import ds_claims
@@ -33,8 +36,10 @@ __all__ = [
     "CheckResult",
     "Claim",
     "ClaimCheckRow",
+    "ClaimUsageError",
     "RecordSchemaError",
     "Status",
+    "UnknownClaimError",
     "all_claims",
     "get_claim",
     "run_claim_checks",
@@ -53,12 +58,13 @@ def all_claims() -> list[Claim]:
 
 
 def get_claim(claim_id: str) -> Claim:
-    """The claim with ``claim_id``; raises :class:`RecordSchemaError` naming the known ids."""
-    for claim in all_claims():
+    """The claim with ``claim_id``; raises :class:`UnknownClaimError` naming the known ids."""
+    claims = all_claims()
+    for claim in claims:
         if claim.id == claim_id:
             return claim
-    known = ", ".join(c.id for c in all_claims())
-    raise RecordSchemaError(f"no claim has id {claim_id!r}. Fix: use one of {known}.")
+    known = ", ".join(c.id for c in claims)
+    raise UnknownClaimError(f"no claim has id {claim_id!r}. Fix: use one of {known}.")
 
 
 @dataclass(frozen=True)
@@ -74,10 +80,10 @@ class ClaimCheckRow:
 
 
 def _run(check: Any, *args: Any) -> CheckResult:
-    """Run one check; a crash is a failed check, except malformed user records."""
+    """Run one check; a crash is a failed check, except malformed user input."""
     try:
         result: CheckResult = check(*args)
-    except RecordSchemaError:
+    except (RecordSchemaError, ClaimUsageError):
         raise
     except Exception as exc:  # a crashing check must show up as a failure
         return CheckResult(Status.FAIL, f"raised {type(exc).__name__}: {exc}", {}, None)
@@ -99,8 +105,19 @@ def run_claim_checks(
 
     ``records`` maps a claim id to the records its ``check_empirical`` reads (each claim's
     docstring gives the schema); claims without records get ``skipped``. ``n`` random
-    instances per numeric check; ``tol`` is the empirical tolerance.
+    instances per numeric check (at least 1); ``seed`` must be >= 0 (numpy seeds are
+    non-negative); ``tol`` is the empirical tolerance. Bad ``n``/``seed``/``tol`` raise
+    :class:`ClaimUsageError` before any check runs.
     """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ClaimUsageError(
+            f"n={n!r} random instances per numeric check; at least one is needed, or every "
+            "numeric check would pass having checked nothing. Fix: pass n >= 1."
+        )
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ClaimUsageError(f"seed={seed!r} is not a non-negative integer. Fix: pass seed >= 0.")
+    if not (isinstance(tol, (int, float)) and math.isfinite(tol) and tol >= 0):
+        raise ClaimUsageError(f"tol={tol!r} is not a finite number >= 0. Fix: pass tol >= 0.")
     claims = all_claims()
     records = dict(records or {})
     unknown = sorted(set(records) - {c.id for c in claims})

@@ -72,6 +72,31 @@ class RecordSchemaError(TheoryError):
     """Records handed to ``check_empirical`` lack a key or hold a value of the wrong kind."""
 
 
+class ClaimUsageError(TheoryError):
+    """A claim check was called with arguments it cannot use (e.g. ``n < 1`` instances).
+
+    Raised rather than returning a verdict: a numeric check over zero instances would
+    pass having checked nothing.
+    """
+
+
+class UnknownClaimError(ClaimUsageError):
+    """No claim has the requested id; the message lists the known ids."""
+
+
+def require_instances(n: int, claim_id: str) -> None:
+    """Raise :class:`ClaimUsageError` unless ``n`` is an integer >= 1.
+
+    Every ``check_numeric`` calls this first, so that ``n = 0`` cannot produce a vacuous
+    pass ("0/0 instances") and a negative ``n`` cannot reach numpy as a shape.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ClaimUsageError(
+            f"{claim_id}: n={n!r} random instances; a numeric check needs at least one. "
+            "Fix: pass an integer n >= 1."
+        )
+
+
 def verdict(
     ok: bool,
     summary: str,

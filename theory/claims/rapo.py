@@ -40,6 +40,7 @@ from theory.claims.base import (
     Claim,
     RecordSchemaError,
     record_float,
+    require_instances,
     require_keys,
     skipped,
     verdict,
@@ -137,6 +138,22 @@ class DilutionModel:
 
     def refuses(self, t: int) -> bool:
         return self.score(t) >= self.inst.gamma - 1e-12
+
+    def score_counts(self, counts: np.ndarray) -> float:
+        """``w_new·x_0`` after one GD step on a multiset of traces.
+
+        ``counts[0]`` copies of the safe trace ``(c_0, 1)`` and ``counts[i]`` copies of the
+        distractor trace ``(c_i, 0)``: the reasoning of a model that picks which concept
+        to address at each step.
+        """
+        labels = np.zeros(self.inst.k + 1)
+        labels[0] = 1.0
+        residual = labels - self.concepts @ self.w
+        grad = self.concepts.T @ (np.asarray(counts, dtype=np.float64) * residual)
+        return float((self.w + self.inst.eta * grad) @ self.x0)
+
+    def refuses_counts(self, counts: np.ndarray) -> bool:
+        return self.score_counts(counts) >= self.inst.gamma - 1e-12
 
     def exact_threshold(self) -> float:
         """The real ``t`` at which the score reaches γ (the score is affine in ``t``)."""
@@ -365,6 +382,7 @@ class _ThresholdClaim(Claim):
         return {}
 
     def check_numeric(self, rng: np.random.Generator, n: int) -> CheckResult:
+        require_instances(n, self.id)
         claimed = _lambdify(self.t_star)
         failures: list[dict[str, Any]] = []
         n_failed = 0
@@ -598,6 +616,38 @@ class RapoCorrelatedMaskingClaim(_ThresholdClaim):
         }
 
 
+def _random_concept_walk(
+    rng: np.random.Generator, needed: float, step: np.ndarray, runs: int, tracked: int = 3
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Steps until the score has risen by ``needed``, each step a uniform concept.
+
+    ``step[i]`` is the score change of one more trace on concept ``i``. Returns the step
+    counts of all ``runs`` and, for the first ``tracked`` runs, the trace counts at the
+    stop and the concept drawn last (so the stop can be re-checked on the model).
+    """
+    k1 = step.size
+    score, steps = np.zeros(runs), np.zeros(runs, dtype=np.int64)
+    done = np.zeros(runs, dtype=bool)
+    counts = np.zeros((tracked, k1), dtype=np.int64)
+    last = np.zeros(tracked, dtype=np.int64)
+    chunk = 2048
+    while not done.all():
+        idx = np.flatnonzero(~done)
+        draws = rng.integers(0, k1, size=(idx.size, chunk))
+        path = score[idx, None] + np.cumsum(step[draws], axis=1)
+        hit = path >= needed - 1e-12
+        stopped = hit.any(axis=1)
+        first = np.where(stopped, hit.argmax(axis=1), chunk - 1)
+        for row, run in enumerate(idx):
+            if run < tracked:
+                counts[run] += np.bincount(draws[row, : first[row] + 1], minlength=k1)
+                last[run] = draws[row, first[row]]
+        steps[idx] += first + 1
+        score[idx] = path[np.arange(idx.size), first]
+        done[idx] = stopped
+    return steps, counts, last
+
+
 class RapoUntargetedClaim(Claim):
     """Untargeted safety reasoning needs Θ(k²) steps (reconstructed: ``papers/rapo.md`` §6.1).
 
@@ -649,42 +699,61 @@ class RapoUntargetedClaim(Claim):
         )
 
     def check_numeric(self, rng: np.random.Generator, n: int) -> CheckResult:
-        """Simulate random reasoning on the vector model and fit the growth exponent."""
-        ks = np.array([10, 20, 40, 80])
-        runs = 400
-        slopes, z_scores, inert = [], [], 0.0
-        for _ in range(max(1, n // 10)):
+        """Simulate random reasoning on the vector model and fit the growth exponent.
+
+        Each step adds the trace of a uniformly random concept — ``(c_0, 1)`` or a
+        distractor ``(c_i, 0)`` — and the run stops at the first step where the model,
+        after one GD step on all traces so far, refuses. Nothing assumes that distractor
+        traces are inert or how many hits refusal needs: the per-trace score increments
+        come from the vectors, the walk is checked against :meth:`DilutionModel.refuses_counts`
+        at its stopping step, and the mean is compared with ``(k+1)·⌈t*(k)⌉``.
+        """
+        require_instances(n, self.id)
+        ks = np.array([8, 16, 32, 64])
+        runs = 200
+        t_star = _lambdify(PAPER_T_STAR)
+        slopes, z_scores, model_disagreements, linearity = [], [], 0, 0.0
+        for _ in range(max(2, n // 40)):
             delta = float(rng.uniform(0.2, 0.8))
             kappa_target = float(rng.uniform(0.5, 4.0))
             eta = delta / (kappa_target * (1 - delta))
             means = []
             for kv in ks:
-                model = DilutionModel(DilutionInstance(delta, eta, delta, int(kv)), rng)
-                # distractor traces must leave the score unchanged
-                g = model.concepts[1:] @ model.w
-                inert = max(inert, float(np.abs(g).max()))
-                hits = max(0, math.ceil(model.exact_threshold() - 1e-9))
-                while not model.refuses(hits):
-                    hits += 1
-                # steps until the hits-th step on c_0 when each step picks it w.p. 1/(k+1)
-                steps = rng.negative_binomial(hits, 1.0 / (kv + 1), size=runs) + hits
+                k = int(kv)
+                model = DilutionModel(DilutionInstance(delta, eta, delta, k), rng)
+                base = model.score_counts(np.zeros(k + 1))
+                step = np.array([model.score_counts(np.eye(k + 1)[i]) - base for i in range(k + 1)])
+                # the step is a sum over traces, so the score is affine in the counts
+                probe = rng.integers(0, 50, size=k + 1)
+                linearity = max(linearity, abs(model.score_counts(probe) - base - probe @ step))
+                steps, counts, last = _random_concept_walk(rng, model.inst.gamma - base, step, runs)
+                for c, i in zip(counts, last, strict=True):  # confirm stops on the vectors
+                    previous = c.copy()
+                    previous[i] -= 1
+                    model_disagreements += int(
+                        not model.refuses_counts(c) or model.refuses_counts(previous)
+                    )
                 mean, se = steps.mean(), steps.std(ddof=1) / math.sqrt(runs)
-                z_scores.append((mean - (kv + 1) * hits) / max(se, 1e-12))
+                claimed = (k + 1) * math.ceil(t_star(delta, eta, delta, float(k), 0.0, 0.0) - 1e-9)
+                z_scores.append((mean - claimed) / max(se, 1e-12))
                 means.append(mean)
             slopes.append(stats.linregress(np.log(ks), np.log(means)).slope)
         worst = float(np.max(np.abs(np.array(slopes) - self.exponent)))
         max_z = float(np.max(np.abs(z_scores)))
-        ok = worst <= 0.15 and max_z <= 5.0 and inert < 1e-9
+        ok = worst <= 0.15 and max_z <= 5.0 and model_disagreements == 0 and linearity < 1e-8
         return verdict(
             ok,
-            f"fitted growth exponents {min(slopes):.2f}..{max(slopes):.2f} "
-            f"vs claimed {self.exponent:g} (tolerance 0.15)",
+            f"random-concept reasoning on the vector model: fitted growth exponents "
+            f"{min(slopes):.2f}..{max(slopes):.2f} vs claimed {self.exponent:g} (tolerance "
+            f"0.15); mean steps vs (k+1)⌈t*⌉ max |z| {max_z:.1f}",
             {
                 "instances": len(slopes),
+                "runs_per_k": runs,
                 "k_values": ks,
                 "fitted_exponents": slopes,
                 "max_abs_z_mean_vs_(k+1)⌈t*⌉": max_z,
-                "max_distractor_gradient": inert,
+                "stops_not_refused_by_model": model_disagreements,
+                "score_affinity_error": linearity,
             },
             0.15,
         )
