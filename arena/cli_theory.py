@@ -5,11 +5,12 @@ computes its equilibria, and prints each with its exploitability, plus whether t
 is degenerate (so that a short list is never mistaken for a complete one). ``--json``
 prints only JSON on stdout, for scripts:
 
-    {"degenerate": bool, "method": str,
+    {"degenerate": bool | null, "method": str,
      "equilibria": [{"strategies": [[p, ...], ...], "exploitability": float}, ...],
-     "degeneracy_exhaustive": bool, "note": str}
+     "degeneracy_exhaustive": bool, "degeneracy_witness": str | null, "note": str}
 
 ``strategies`` holds one probability list per player in the file's strategy order.
+``degenerate`` is null when the method does not need the check (lp, first-order, pure).
 Errors are raised, not printed: a missing file as :class:`envs.errors.ArenaError`, a
 malformed file as :class:`theory.errors.NFGFormatError` (its message names the line);
 ``arena.cli.main`` prints either as one line and exits with status 2.
@@ -90,6 +91,7 @@ def solve(
                 for eq in result.equilibria
             ],
             "degeneracy_exhaustive": result.degeneracy_exhaustive,
+            "degeneracy_witness": result.degeneracy_witness,
             "note": result.note,
         }
         typer.echo(json.dumps(payload))
@@ -111,8 +113,12 @@ def solve(
         payoffs = ", ".join(f"{v:.4g}" for v in game.expected_payoffs(eq.strategies))
         table.add_row(str(k), *strategies, payoffs, f"{eq.exploitability:.2e}")
     console.print(table)
-    console.print(f"{len(result.equilibria)} equilibria: {result.note}.", highlight=False)
-    if result.degenerate:
+    count = len(result.equilibria)
+    noun = "equilibrium" if count == 1 else "equilibria"
+    console.print(f"{count} {noun}: {result.note}.", highlight=False)
+    if result.degenerate is None:
+        console.print(f"degeneracy not checked (method {result.method} does not depend on it).")
+    elif result.degenerate:
         console.print(f"[bold yellow]degenerate game[/]: {result.degeneracy_witness}.")
     elif result.degeneracy_exhaustive:
         console.print("nondegenerate game (checked exhaustively).")
@@ -125,8 +131,8 @@ def solve(
 
 @theory_app.command()
 def check(
-    seed: Annotated[int, typer.Option(help="Seed of the random instances.")] = 0,
-    n: Annotated[int, typer.Option(help="Random instances per numeric check.")] = 200,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the random instances.")] = 0,
+    n: Annotated[int, typer.Option(min=1, help="Random instances per numeric check.")] = 200,
     as_json: Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")] = False,
 ) -> None:
     """Check every claim of the papers symbolically and numerically; print a table."""

@@ -108,3 +108,52 @@ def test_check_command_renders_claim_rows() -> None:
     assert table.exit_code == 0, table.output
     assert "Claims (seed 0, 5 random instances" in table.stdout
     assert "symbolic" in table.stdout and "evidence" in table.stdout
+
+
+def test_single_equilibrium_is_singular_and_lp_skips_degeneracy() -> None:
+    result = runner.invoke(theory_app, ["solve", str(DATA / "matching_pennies.nfg")])
+    assert result.exit_code == 0, result.output
+    assert "1 equilibrium:" in result.stdout and "1 equilibria" not in result.stdout
+    assert "degeneracy not checked" in result.stdout
+    payload = solve_json(str(DATA / "matching_pennies.nfg"))
+    assert payload["degenerate"] is None and payload["degeneracy_witness"] is None
+
+
+def test_json_includes_the_degeneracy_witness() -> None:
+    payload = solve_json(str(DATA / "degenerate.nfg"))
+    assert "support ['T']" in payload["degeneracy_witness"]
+    assert solve_json(str(DATA / "battle_of_sexes.nfg"))["degeneracy_witness"] is None
+
+
+@pytest.mark.parametrize("args", [["--seed", "-1"], ["--n", "0"], ["--n", "-3"]])
+def test_check_rejects_negative_seed_and_empty_n(args: list[str]) -> None:
+    result = runner.invoke(theory_app, ["check", *args])
+    assert result.exit_code == 2
+    assert "Invalid value" in result.output
+
+
+BAD_FILES = {
+    "overflow": 'NFG 1 R "x" { "a" "b" } { 1 1 }\n1\n1e400\n',
+    "digits": 'NFG 1 R "x" { "a" "b" } { 1 1 }\n1\n' + "9" * 400 + "\n",
+    "exponent": 'NFG 1 R "x" { "a" "b" } { 1 1 }\n1\n1e99999999999\n',
+    "count": 'NFG 1 R "x" { "a" "b" }\n{ 3000000000 2 }\n1 2\n',
+    "range": 'NFG 1 R "x" { "a" "b" } { 2 1 }\n1e308 0 -1e308 0\n',
+    "bom": '\ufeffNFG 1 R "x" { "a" } { 1 }\nfoo\n',
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_arena_cli_prints_one_line_and_exits_2(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from arena.cli import main
+
+    path = tmp_path / f"{case}.nfg"
+    path.write_text(BAD_FILES[case], encoding="utf-8")
+    with pytest.raises(SystemExit) as info:
+        main(["theory", "solve", str(path)])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and f"{case}.nfg" in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err

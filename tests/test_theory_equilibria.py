@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
+import types
 import warnings
 from fractions import Fraction
 
@@ -12,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.optimize import linprog
 
+import theory.equilibria.sequential as sequential_module
 import theory.equilibria.zero_sum as zero_sum_module
 from theory.equilibria import (
     DegenerateGameWarning,
@@ -20,8 +24,10 @@ from theory.equilibria import (
     degeneracy_report,
     exploitability,
     is_degenerate,
+    is_equilibrium,
     lemke_howson,
     lemke_howson_all,
+    lemke_howson_search,
     nash_conv,
     pure_equilibria,
     solve,
@@ -37,11 +43,15 @@ from theory.equilibria.lemke import _exact_path
 from theory.equilibria.zero_sum import ZeroSumSolution
 from theory.errors import (
     InvalidGameError,
+    IterationLimitError,
     NumericalError,
     SolverTimeLimitError,
     UnsupportedGameError,
 )
 from theory.games import LeaderFollowerGame, NormalFormGame
+
+# The package exports a function named solve, which hides the submodule attribute.
+solve_module = importlib.import_module("theory.equilibria.solve")
 
 MATCHING_PENNIES = NormalFormGame.zero_sum([[1, -1], [-1, 1]])
 RPS = NormalFormGame.zero_sum([[0, -1, 1], [1, 0, -1], [-1, 1, 0]])
@@ -495,3 +505,123 @@ def test_property_stackelberg_value_at_least_nash_value(
     for eq in vertex_enumeration(game):
         nash_value = game.expected_payoffs(eq.strategies)[leader]
         assert sol.leader_value >= nash_value - 1e-9
+
+
+# -- review fixes ----------------------------------------------------------------------
+
+
+def test_solve_auto_on_100x100_skips_long_lemke_howson_paths() -> None:
+    # In this game labels 1, 8, 9, 40, ... need more than 50 (m + n) = 10000 pivots; the
+    # search used to raise on label 1. Now they are skipped and listed in the note.
+    game = random_game(1, 100, 100)
+    result = solve(game)
+    assert result.method == "lemke-howson"
+    assert len(result.equilibria) > 1
+    for eq in result.equilibria:
+        assert nash_conv(game, eq.strategies) <= 1e-9 * game.payoff_scale()
+    assert "skipped labels 1, 8-9, 40" in result.note
+    assert "longer than 10000 pivots" in result.note
+
+
+def test_lemke_howson_search_limits() -> None:
+    game = random_game(11, 40, 40)
+    with pytest.raises(IterationLimitError, match="within 3 pivots"):
+        lemke_howson(game, 0, max_pivots=3)
+    with pytest.raises(IterationLimitError, match="no label"):
+        lemke_howson_search(game, max_pivots=1)  # every path needs at least two pivots
+    search = lemke_howson_search(game, max_pivots=45)
+    assert search.equilibria and set(search.skipped.values()) == {"pivot limit"}
+    assert len(search.skipped) < 80
+    with pytest.raises(SolverTimeLimitError, match="no label"):
+        solve(game, "lemke-howson", time_limit=1e-9)
+
+
+def test_lemke_howson_time_budget_skips_the_remaining_labels(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A fake clock that advances 10 ms per reading makes the budget deterministic.
+    ticks = iter(range(10**6))
+    clock = types.SimpleNamespace(perf_counter=lambda: next(ticks) * 0.01)
+    monkeypatch.setattr(sys.modules["theory.equilibria.lemke"], "time", clock)
+    result = solve(random_game(11, 40, 40), "lemke-howson", time_limit=0.5)
+    assert result.equilibria
+    assert "(time limit 0.5 s)" in result.note and "-79 (time limit" in result.note
+
+
+def test_verify_equilibrium_fails_on_an_infinite_scale(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(NormalFormGame, "payoff_scale", lambda self: np.inf)
+    profile = [np.array([0.5, 0.5]), np.array([0.5, 0.5])]
+    with pytest.raises(NumericalError, match="NashConv"):
+        verify_equilibrium(MATCHING_PENNIES, profile)
+    assert not is_equilibrium(MATCHING_PENNIES, profile)
+
+
+def test_huge_finite_payoffs_are_solved_in_units_of_their_range() -> None:
+    game = NormalFormGame.from_bimatrix([[1e308, 0.0], [0.0, 1e307]], [[1.0, 0.0], [0.0, 2.0]])
+    for method in ("vertex", "support", "lemke-howson"):
+        for eq in solve(game, method).equilibria:
+            assert nash_conv(game, eq.strategies) <= 1e-9 * game.payoff_scale()
+
+
+def test_zero_sum_gap_is_held_to_the_verification_tolerance(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Matching pennies (range 2): a row strategy 1.5e-9 off uniform has duality gap
+    # 3e-9, above verify_equilibrium's 1e-9 x 2 but below the old 2 x 1e-9 x 2.
+    d = 1.5e-9
+    fake = (np.array([0.5 + d, 0.5 - d]), np.array([0.5, 0.5]))
+    monkeypatch.setattr(zero_sum_module, "_lp_strategies", lambda M, limit: fake)
+    monkeypatch.setattr(zero_sum_module, "_equalizer_polish", lambda M, x, y: (x, y))
+    assert nash_conv(MATCHING_PENNIES, fake) == pytest.approx(2 * d, rel=1e-3)
+    with pytest.raises(NumericalError, match="duality gap"):
+        solve_zero_sum(MATCHING_PENNIES)
+
+
+def test_solve_checks_degeneracy_only_where_it_matters(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(game: NormalFormGame) -> None:
+        raise AssertionError("degeneracy_report ran")
+
+    monkeypatch.setattr(solve_module, "degeneracy_report", refuse)
+    zero_sum_game = NormalFormGame.zero_sum(np.random.default_rng(0).normal(size=(10, 10)))
+    for method in ("auto", "lp", "first-order"):
+        result = solve(zero_sum_game, method)
+        assert result.degenerate is None and not result.degeneracy_exhaustive
+        assert result.degeneracy_witness is None
+    three = NormalFormGame(np.zeros((3, 2, 2, 2)))
+    assert solve(three).degenerate is None
+    with pytest.raises(AssertionError, match="ran"):
+        solve(BATTLE_OF_SEXES, "vertex")
+
+
+def test_rm_kernel_lives_in_a_leaf_module() -> None:
+    import theory.equilibria._rm as rm_module
+    import theory.equilibria.first_order as first_order_module
+
+    assert zero_sum_module.regret_matching_plus is rm_module.regret_matching_plus
+    assert first_order_module.regret_matching_plus is rm_module.regret_matching_plus
+    assert zero_sum_module.duality_gap is rm_module.duality_gap
+
+
+def test_spne_verification_is_independent_of_the_construction(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    game = LeaderFollowerGame([[3, 1], [4, 0], [2, 2]], [[1, 1], [0, 2], [1, 0]])
+    # A tie tolerance of 10 makes every reply a "best" reply; the check must catch it.
+    monkeypatch.setattr(sequential_module, "TIE_TOL", 10.0)
+    with pytest.raises(NumericalError, match="not subgame perfect"):
+        spne(game, "uniform")
+
+
+def test_spne_normal_form_check_runs_for_small_games(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    real = sequential_module.verify_equilibrium
+
+    def spy(*args: object, **kwargs: object) -> Equilibrium:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sequential_module, "verify_equilibrium", spy)
+    spne(LeaderFollowerGame([[3, 1], [4, 0], [2, 2]], [[1, 1], [0, 2], [1, 0]]), "uniform")
+    assert calls == [1]
+    spne(LeaderFollowerGame(np.zeros((20, 3)), np.zeros((20, 3))))  # 3^20 maps: skipped
+    assert calls == [1]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from theory.errors import InvalidGameError
-from theory.games import LeaderFollowerGame, NormalFormGame
+from theory.games import ZERO_SUM_TOL, LeaderFollowerGame, NormalFormGame
 
 
 def test_defaults_and_shape() -> None:
@@ -121,3 +121,62 @@ def test_leader_follower_validation_and_size_guard() -> None:
     big = LeaderFollowerGame(np.zeros((30, 3)), np.zeros((30, 3)))
     with pytest.raises(InvalidGameError, match="spne"):
         big.to_normal_form()
+
+
+def test_payoff_range_that_overflows_is_rejected() -> None:
+    # max - min = 2e308 overflows: every tolerance (tol x range) would be infinite.
+    with pytest.raises(InvalidGameError, match="overflows float64"):
+        NormalFormGame.from_bimatrix([[1e308, -1e308]], [[0.0, 0.0]])
+    with pytest.raises(InvalidGameError, match="overflows float64"):
+        LeaderFollowerGame([[0.0, 0.0]], [[1e308, -1e308]])
+    # A huge but finite range is fine.
+    game = NormalFormGame.from_bimatrix([[1e308, 0.0]], [[0.0, 1.0]])
+    assert game.payoff_scale() == 1e308
+
+
+def test_zero_sum_tolerance_is_relative_and_shared() -> None:
+    A = np.array([[1.0, 2.0], [3.0, 4.0]])
+    assert ZERO_SUM_TOL == 1e-9
+    assert NormalFormGame.from_bimatrix(A, -A + 1e-12).is_zero_sum()
+    assert not NormalFormGame.from_bimatrix(A, -A + 1e-6).is_zero_sum()
+
+
+def test_is_symmetric_two_and_three_players() -> None:
+    rps = NormalFormGame.zero_sum([[0, -1, 1], [1, 0, -1], [-1, 1, 0]])
+    assert rps.is_symmetric()
+    prisoners = NormalFormGame.from_bimatrix([[3, 0], [5, 1]], [[3, 5], [0, 1]])
+    assert prisoners.is_symmetric()
+    assert not NormalFormGame.from_bimatrix([[2, 0], [0, 1]], [[1, 0], [0, 2]]).is_symmetric()
+    assert not NormalFormGame.from_bimatrix(np.zeros((2, 3)), np.zeros((2, 3))).is_symmetric()
+    # Within tolerance (relative to the payoff range) and not.
+    A = np.array([[3.0, 0.0], [5.0, 1.0]])
+    nudge = np.array([[0.0, 1.0], [0.0, 0.0]])
+    assert NormalFormGame.from_bimatrix(A, A.T + 1e-12 * nudge).is_symmetric()
+    assert not NormalFormGame.from_bimatrix(A, A.T + 1e-3 * nudge).is_symmetric()
+    # Three players: u_i = number of players who match player i's choice, plus a bonus
+    # for strategy 1 -- the same rule for everyone, so symmetric.
+    payoffs = np.zeros((3, 2, 2, 2))
+    for a in np.ndindex(2, 2, 2):
+        for i in range(3):
+            payoffs[(i, *a)] = sum(a[k] == a[i] for k in range(3)) + 0.5 * a[i]
+    assert NormalFormGame(payoffs).is_symmetric()
+    # Player 3 alone gets an extra payoff: swapping players 2 and 3 changes the game.
+    skewed = payoffs.copy()
+    skewed[2] += 1.0
+    assert not NormalFormGame(skewed).is_symmetric()
+    # Players 1 and 2 swap correctly but player 3's payoff depends on who plays what.
+    order = payoffs.copy()
+    order[2, 1, 0, :] += 1.0
+    assert not NormalFormGame(order).is_symmetric()
+
+
+def test_check_profile_clips_rounding_negatives() -> None:
+    game = NormalFormGame.zero_sum([[1, 2], [3, 4]])
+    (row, col) = game.check_profile([[-1e-12, 1 + 1e-12], [0.5, 0.5]])
+    assert row.min() == 0.0 and col.tolist() == [0.5, 0.5]
+
+
+def test_leader_follower_payoff_scale() -> None:
+    game = LeaderFollowerGame([[0, 5]], [[1, -2]])
+    assert game.payoff_scale() == 5.0
+    assert LeaderFollowerGame([[0.1, 0.2]], [[0.0, 0.3]]).payoff_scale() == 1.0

@@ -35,3 +35,12 @@ class NFGFormatError(TheoryError):
 
 class SolverTimeLimitError(NumericalError):
     """A solver stopped at its time limit before reaching a verified answer."""
+
+
+class IterationLimitError(NumericalError):
+    """A solver stopped at its iteration (or pivot) limit before reaching an answer.
+
+    Separate from other numerical failures so that a caller running many independent
+    searches (Lemke-Howson from every label) can skip the ones that ran too long and
+    still report a genuine failure.
+    """

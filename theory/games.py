@@ -32,6 +32,14 @@ FloatArray = NDArray[np.float64]
 # memory: the follower has n_follower ** n_leader pure strategies.
 MAX_NORMAL_FORM_ENTRIES = 10_000_000
 
+# Relative tolerances (x the payoff magnitude) of the structural tests below. Payoffs
+# read from text files or built by arithmetic differ from the intended values by a few
+# ulps, so an exact test would call a zero-sum game general-sum; 1e-9 matches the
+# verification tolerance of the solvers (theory.equilibria.best_response.VERIFY_TOL), so
+# a game these tests accept is one whose solutions the solvers would also accept.
+ZERO_SUM_TOL = 1e-9
+SYMMETRY_TOL = 1e-9
+
 
 def _frozen_float_array(values: ArrayLike, what: str) -> FloatArray:
     try:
@@ -47,6 +55,22 @@ def _frozen_float_array(values: ArrayLike, what: str) -> FloatArray:
         )
     array.setflags(write=False)
     return array
+
+
+def _require_finite_range(matrices: FloatArray, what: str) -> None:
+    """Refuse payoffs whose range (max - min) overflows float64.
+
+    Every tolerance in ``theory`` is relative to the payoff range; an infinite range
+    would make ``tol x range`` infinite and accept any profile as an equilibrium, and
+    the affine rescalings the solvers use would produce NaN.
+    """
+    for k, matrix in enumerate(matrices):
+        if matrix.size and not np.isfinite(float(matrix.max()) - float(matrix.min())):
+            raise InvalidGameError(
+                f"{what} of player {k + 1} range from {float(matrix.min()):.3g} to "
+                f"{float(matrix.max()):.3g}, a spread that overflows float64. Fix: rescale the "
+                "payoffs (equilibria do not change under positive affine maps)."
+            )
 
 
 def _default_names(prefix: str, count: int) -> tuple[str, ...]:
@@ -86,6 +110,7 @@ class NormalFormGame:
             raise InvalidGameError(
                 f"payoffs has shape {array.shape}: every player needs at least one strategy."
             )
+        _require_finite_range(array, "the payoffs")
         n_players = array.shape[0]
         names = tuple(str(p) for p in players) or _default_names("player ", n_players)
         if len(names) != n_players:
@@ -153,10 +178,29 @@ class NormalFormGame:
             )
         return self.payoffs[0], self.payoffs[1]
 
-    def is_zero_sum(self, tol: float = 1e-12) -> bool:
+    def is_zero_sum(self, tol: float = ZERO_SUM_TOL) -> bool:
         """Whether the payoffs sum to zero in every pure profile (within ``tol`` x scale)."""
         scale = max(1.0, float(np.max(np.abs(self.payoffs))))
         return bool(np.all(np.abs(self.payoffs.sum(axis=0)) <= tol * scale))
+
+    def is_symmetric(self, tol: float = SYMMETRY_TOL) -> bool:
+        """Whether renaming the players leaves the game unchanged (within ``tol`` x scale).
+
+        Every player has the same strategies, and swapping players ``i`` and ``k`` (their
+        strategy choices and their payoffs) gives the same payoff tensor; for two players
+        this is ``B == A.T``. Adjacent swaps generate every permutation of the players,
+        so checking those ``N - 1`` swaps suffices. ``scale`` is :meth:`payoff_scale`.
+        """
+        if len(set(self.num_strategies)) != 1:
+            return False
+        limit = tol * self.payoff_scale()
+        for i in range(self.num_players - 1):
+            order = list(range(self.num_players))
+            order[i], order[i + 1] = i + 1, i
+            swapped = np.swapaxes(self.payoffs, i + 1, i + 2)[order]
+            if not np.all(np.abs(swapped - self.payoffs) <= limit):
+                return False
+        return True
 
     def payoff_scale(self) -> float:
         """Largest payoff range over players, at least 1: the unit in which tolerances are set."""
@@ -184,7 +228,9 @@ class NormalFormGame:
                     f"player {i + 1}'s strategy {s.tolist()} is not a probability vector. "
                     "Fix: use non-negative entries that sum to 1."
                 )
-            out.append(s)
+            # Rounding negatives (down to -tol) are accepted but not used: a negative
+            # weight could make an expected payoff leave the range of the payoffs.
+            out.append(np.clip(s, 0.0, None))
         return out
 
     def expected_payoffs(self, profile: Sequence[ArrayLike]) -> FloatArray:
@@ -262,6 +308,7 @@ class LeaderFollowerGame:
                 f"leader_payoffs {lead.shape} and follower_payoffs {follow.shape} must be "
                 "non-empty matrices of the same shape (n_leader_actions, n_follower_actions)."
             )
+        _require_finite_range(np.stack([lead, follow]), "the payoffs")
         n_lead, n_follow = lead.shape
         lead_names = tuple(str(a) for a in leader_actions) or _default_names("", n_lead)
         follow_names = tuple(str(a) for a in follower_actions) or _default_names("", n_follow)
@@ -286,6 +333,11 @@ class LeaderFollowerGame:
     @property
     def num_follower_actions(self) -> int:
         return int(self.leader_payoffs.shape[1])
+
+    def payoff_scale(self) -> float:
+        """Largest payoff range of the two players, at least 1 (as for a normal form)."""
+        spans = (float(np.ptp(self.leader_payoffs)), float(np.ptp(self.follower_payoffs)))
+        return max(1.0, *spans)
 
     def follower_strategies(self) -> list[tuple[int, ...]]:
         """Every pure follower strategy as a tuple ``(d_for_a0, d_for_a1, ...)``.

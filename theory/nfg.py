@@ -14,8 +14,9 @@ In both, profiles are listed with player 1's strategy changing fastest. The head
 or nested strategy labels ``{ { "a" "b" } { "c" } }``, and an optional comment string.
 Labels are double-quoted; ``\\"`` inside a label is a literal quote (a backslash before
 any other character is kept, as Gambit's own lexer does). Numbers may be integers,
-decimals (with an optional exponent) or rationals ``a/b``; they are read exactly and
-rounded once to float64.
+decimals (with an optional exponent) or rationals ``a/b`` of integers; each is rounded
+once, correctly, to float64, and one outside the float64 range is an error. A UTF-8
+byte-order mark at the start is ignored.
 
 Errors raise :class:`NFGFormatError` naming the line (and the source file).
 :func:`write_nfg` writes the payoff form with strategy labels (or, on request, the
@@ -26,28 +27,47 @@ The comment field is read but not kept (a :class:`NormalFormGame` has only a tit
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 from theory.errors import InvalidGameError, NFGFormatError
 from theory.games import NormalFormGame
 
 __all__ = ["NFGFormatError", "format_nfg", "read_nfg", "write_nfg"]
 
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?(?:/\d+)?$")
+# A number: a decimal with optional exponent, or a rational of two integers.
+_NUMBER_BODY = r"[+-]?(?:\d+/\d+|(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)"
+_NUMBER = re.compile(_NUMBER_BODY)
+_INTEGER = re.compile(r"[+-]?\d+")
+# A character outside decimal numbers. Over this alphabet (no "_", letters, "/" or
+# spaces inside a token) float() accepts exactly the decimals of _NUMBER_BODY, so a
+# body free of these characters can be handed to float() token by token.
+_NOT_DECIMAL = re.compile(r"[^0-9+\-.eE ]")
+# One token; anything else between tokens is whitespace. A label is double-quoted; a
+# backslash before a quote escapes it, before anything else it is kept (Gambit's lexer).
+# A lone '"' is the start of a label that is never closed. No groups, so findall
+# returns the token strings themselves in one C call.
+_SCAN = re.compile(r'"(?:[^"\\]|\\"|\\(?!"))*"|[{},]|[^\s{},"]+|"')
+# Longest token shown in an error message.
+_SHOW = 40
 
 
-@dataclass(frozen=True)
-class _Token:
+class _Token(NamedTuple):
     kind: Literal["number", "text", "symbol", "{", "}", ",", "eof"]
     value: str
-    line: int
+    position: int  # in the token list; its line is found only for error messages
+
+
+def _show(value: str) -> str:
+    return repr(value if len(value) <= _SHOW else value[: _SHOW - 3] + "...")
 
 
 def _describe(token: _Token) -> str:
@@ -55,75 +75,91 @@ def _describe(token: _Token) -> str:
         return "end of file"
     if token.kind == "text":
         return f'the label "{token.value}"'
-    return f"{token.value!r}"
+    return _show(token.value)
 
 
-def _tokenize(text: str, source: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    i, line, size = 0, 1, len(text)
-    while i < size:
-        c = text[i]
-        if c == "\n":
-            line += 1
-            i += 1
-        elif c.isspace():
-            i += 1
-        elif c in "{},":
-            tokens.append(_Token(c, c, line))  # type: ignore[arg-type]
-            i += 1
-        elif c == '"':
-            start_line = line
-            i += 1
-            chars: list[str] = []
-            while True:
-                if i >= size:
-                    raise NFGFormatError(
-                        f"{source}: line {start_line}: a quoted label starting here is never "
-                        'closed. Fix: end it with a double quote (write \\" for a quote inside).'
-                    )
-                c = text[i]
-                if c == "\\" and i + 1 < size and text[i + 1] == '"':
-                    chars.append('"')
-                    i += 2
-                    continue
-                if c == '"':
-                    i += 1
-                    break
-                if c == "\n":
-                    line += 1
-                chars.append(c)
-                i += 1
-            tokens.append(_Token("text", "".join(chars), start_line))
-        else:
-            start = i
-            while i < size and not text[i].isspace() and text[i] not in '{},"':
-                i += 1
-            word = text[start:i]
-            kind: Literal["number", "symbol"] = "number" if _NUMBER.match(word) else "symbol"
-            tokens.append(_Token(kind, word, line))
-    tokens.append(_Token("eof", "", line))
-    return tokens
+def _parse_number(word: str) -> float:
+    """The float64 nearest to the number ``word`` (which matches ``_NUMBER``).
+
+    Decimals go through :func:`float`, which rounds correctly and handles any exponent
+    at once (``1e99999999999`` is ``inf``, not a huge exact integer); rationals are
+    divided exactly. Raises ``ValueError`` with the reason when the value is not a
+    finite float64.
+    """
+    if "/" in word:
+        numerator, denominator = word.split("/")
+        try:
+            value = float(Fraction(int(numerator), int(denominator)))
+        except ZeroDivisionError:
+            raise ValueError("division by zero") from None
+        except OverflowError:
+            value = math.inf
+        except ValueError:  # int() refuses more than sys.get_int_max_str_digits() digits
+            raise ValueError("too many digits") from None
+    else:
+        value = float(word)
+    if not math.isfinite(value):
+        raise ValueError("outside the range of a float64, about +-1.8e308")
+    return value
 
 
 class _Parser:
+    """Recursive-descent parser over the raw token strings of ``text``.
+
+    Tokens are kept as the strings ``_SCAN`` found and classified when the parser looks
+    at them, so a body of millions of payoffs costs one ``findall`` and one bulk
+    conversion (:meth:`numbers`) rather than an object per token.
+    """
+
     def __init__(self, text: str, source: str) -> None:
+        self.text = text
         self.source = source
-        self.tokens = _tokenize(text, source)
+        self.raw: list[str] = _SCAN.findall(text)
         self.pos = 0
+        if '"' in self.raw:
+            token = _Token("text", '"', self.raw.index('"'))
+            raise self.error(
+                "a quoted label starting here is never closed. Fix: end it with a double "
+                'quote (write \\" for a quote inside).',
+                token,
+            )
+
+    def line(self, index: int) -> int:
+        """Line of token ``index`` (scans the text again: only used for errors)."""
+        if index >= len(self.raw):
+            offset = len(self.text)
+        else:
+            match = next(itertools.islice(_SCAN.finditer(self.text), index, None))
+            offset = match.start()
+        return self.text.count("\n", 0, offset) + 1
 
     @property
     def current(self) -> _Token:
-        return self.tokens[self.pos]
+        return self.token(self.pos)
+
+    def token(self, index: int) -> _Token:
+        if index >= len(self.raw):
+            return _Token("eof", "", index)
+        word = self.raw[index]
+        if word[0] == '"':
+            return _Token("text", word[1:-1].replace('\\"', '"'), index)
+        if word in ("{", "}", ","):
+            return _Token(word, word, index)  # type: ignore[arg-type]
+        return _Token("number" if _NUMBER.fullmatch(word) else "symbol", word, index)
+
+    def remaining(self) -> int:
+        """Tokens left before the end of the file."""
+        return len(self.raw) - self.pos
 
     def advance(self) -> _Token:
-        token = self.tokens[self.pos]
+        token = self.current
         if token.kind != "eof":
             self.pos += 1
         return token
 
     def error(self, message: str, token: _Token | None = None) -> NFGFormatError:
         token = token or self.current
-        return NFGFormatError(f"{self.source}: line {token.line}: {message}")
+        return NFGFormatError(f"{self.source}: line {self.line(token.position)}: {message}")
 
     def expect(self, kind: str, what: str) -> _Token:
         token = self.current
@@ -131,20 +167,57 @@ class _Parser:
             raise self.error(f"expected {what}, found {_describe(token)}.")
         return self.advance()
 
-    def number(self, what: str) -> Fraction:
+    def number(self, what: str) -> float:
         token = self.expect("number", what)
         try:
-            value = Fraction(token.value)
-        except (ValueError, ZeroDivisionError) as exc:
-            raise self.error(f"{token.value!r} is not a valid number ({exc}).", token) from exc
-        return value
+            return _parse_number(token.value)
+        except ValueError as exc:
+            raise self.error(f"{_show(token.value)} is not a valid number ({exc}).", token) from exc
 
     def integer(self, what: str) -> tuple[int, _Token]:
         token = self.current
+        if token.kind == "number" and _INTEGER.fullmatch(token.value):
+            try:
+                count = int(token.value)
+            except ValueError as exc:  # more digits than int() converts
+                raise self.error(
+                    f"{_show(token.value)} is not a valid number (too many digits)."
+                ) from exc
+            self.advance()
+            return count, token
         value = self.number(what)
-        if value.denominator != 1:
-            raise self.error(f"expected {what} (a whole number), found {token.value!r}.", token)
+        if not value.is_integer():
+            raise self.error(
+                f"expected {what} (a whole number), found {_show(token.value)}.", token
+            )
         return int(value), token
+
+    def numbers(self, count: int, name: Callable[[int], str]) -> NDArray[np.float64]:
+        """The next ``count`` tokens as numbers; ``name(k)`` names the ``k``-th in errors.
+
+        Fast path for large bodies (a 1000x1000 game has two million payoffs): one
+        regex search checks that the tokens use only the characters of decimals, and
+        :func:`float` converts them; rationals, and the token an error is about, are read
+        one by one.
+        """
+        first = self.pos
+        words = self.raw[first : first + count]
+        out = np.empty(count)
+        skip = 0
+        if len(words) == count and not _NOT_DECIMAL.search(" ".join(words)):
+            try:
+                out = np.fromiter(map(float, words), dtype=np.float64, count=count)
+            except ValueError:  # e.g. "1e" or "+-1": the slow path names the token
+                out = np.full(count, np.nan)
+            bad = np.flatnonzero(~np.isfinite(out))
+            if len(bad) == 0:
+                self.pos = first + count
+                return out
+            skip = int(bad[0])  # the slow path below reports this token
+        self.pos = first + skip
+        for k in range(skip, count):
+            out[k] = self.number(name(k))
+        return out
 
     def header(self) -> tuple[str, list[str], list[list[str]]]:
         token = self.current
@@ -176,37 +249,48 @@ class _Parser:
         return title, players, strategies
 
     def strategies(self, players: list[str]) -> list[list[str]]:
-        self.expect("{", "'{' opening the strategy list")
-        out: list[list[str]] = []
+        opening = self.expect("{", "'{' opening the strategy list")
+        counts: list[int] = []
+        labels: list[list[str]] = []
         if self.current.kind == "{":
             for player in players:
                 self.expect("{", f"'{{' opening the strategy labels of {player!r}")
-                labels: list[str] = []
+                names: list[str] = []
                 while self.current.kind == "text":
-                    labels.append(self.advance().value)
+                    names.append(self.advance().value)
                 self.expect("}", f"a quoted strategy label or '}}' for {player!r}")
-                if not labels:
+                if not names:
                     raise self.error(f"player {player!r} has no strategies.")
-                out.append(labels)
+                labels.append(names)
+                counts.append(len(names))
         else:
             for player in players:
                 count, token = self.integer(f"the number of strategies of {player!r}")
                 if count < 1:
                     raise self.error(f"player {player!r} must have at least one strategy.", token)
-                out.append([str(k + 1) for k in range(count)])
+                counts.append(count)
         self.expect("}", "'}' closing the strategy list (one entry per player)")
-        return out
+        # Every profile needs at least one token (a payoff or an outcome index), so more
+        # profiles than tokens left means the counts are wrong; checking it here, before
+        # building labels or arrays, keeps a count like 3000000000 from exhausting memory.
+        profiles = math.prod(counts)
+        if profiles > self.remaining():
+            raise self.error(
+                f"the strategy counts {counts} give {profiles:,} pure profiles, but only "
+                f"{self.remaining():,} entries follow. Fix: correct the strategy counts.",
+                opening,
+            )
+        return labels or [[str(k + 1) for k in range(count)] for count in counts]
 
-    def payoff_body(self, n_players: int, n_profiles: int) -> list[Fraction]:
-        values = []
-        for k in range(n_profiles * n_players):
-            profile, player = divmod(k, n_players)
-            values.append(self.number(f"payoff {player + 1} of profile {profile + 1}"))
-        return values
+    def payoff_body(self, n_players: int, n_profiles: int) -> NDArray[np.float64]:
+        return self.numbers(
+            n_profiles * n_players,
+            lambda k: f"payoff {k % n_players + 1} of profile {k // n_players + 1}",
+        )
 
-    def outcome_body(self, n_players: int, n_profiles: int) -> list[Fraction]:
+    def outcome_body(self, n_players: int, n_profiles: int) -> NDArray[np.float64]:
         self.expect("{", "'{' opening the outcome list")
-        outcomes: list[list[Fraction]] = [[Fraction(0)] * n_players]  # outcome 0: null
+        outcomes: list[list[float]] = [[0.0] * n_players]  # outcome 0: null
         while self.current.kind == "{":
             self.advance()
             self.expect("text", "the quoted outcome name")
@@ -218,25 +302,30 @@ class _Parser:
             self.expect("}", f"'}}' closing outcome {len(outcomes)} ({n_players} payoffs)")
             outcomes.append(payoffs)
         self.expect("}", "'{' opening an outcome or '}' closing the outcome list")
-        values: list[Fraction] = []
-        for profile in range(n_profiles):
-            index, token = self.integer(f"the outcome index of profile {profile + 1}")
-            if not 0 <= index < len(outcomes):
-                raise self.error(
-                    f"outcome index {index} does not exist; the file defines outcomes "
-                    f"1..{len(outcomes) - 1} (0 is the null outcome).",
-                    token,
-                )
-            values.extend(outcomes[index])
-        return values
+        first = self.pos
+        indices = self.numbers(n_profiles, lambda k: f"the outcome index of profile {k + 1}")
+        bad = np.flatnonzero(
+            (indices != np.floor(indices)) | (indices < 0) | (indices >= len(outcomes))
+        )
+        if len(bad):
+            token = self.token(first + int(bad[0]))
+            raise self.error(
+                f"outcome index {token.value[:_SHOW]} of profile {int(bad[0]) + 1} does not "
+                f"exist; the file defines outcomes 1..{len(outcomes) - 1} (0 is the null "
+                "outcome).",
+                token,
+            )
+        table = np.array(outcomes, dtype=np.float64)
+        return table[indices.astype(np.intp)].reshape(-1)
 
 
 def _source_text(source: str | Path) -> tuple[str, str]:
-    if isinstance(source, str) and re.match(r"\s*NFG\s", source):
-        return source, "<nfg text>"
+    if isinstance(source, str) and re.match(r"\ufeff?\s*NFG\s", source):
+        return source.removeprefix("\ufeff"), "<nfg text>"
     path = Path(source)
     try:
-        return path.read_text(encoding="utf-8"), str(path)
+        # utf-8-sig: files saved by Windows editors start with a byte-order mark.
+        return path.read_text(encoding="utf-8-sig"), str(path)
     except OSError as exc:
         raise NFGFormatError(
             f"cannot read {path}: {exc.strerror or exc}. Fix: check the file path."
@@ -272,7 +361,7 @@ def read_nfg(source: str | Path) -> NormalFormGame:
             f"strategy counts {list(shape)} has {n_profiles} profiles "
             f"({expected} payoffs in the payoff form)."
         )
-    flat = np.array([float(v) for v in values], dtype=np.float64).reshape(n_profiles, n_players)
+    flat = values.reshape(n_profiles, n_players)
     payoffs = np.stack([flat[:, i].reshape(shape, order="F") for i in range(n_players)])
     try:
         return NormalFormGame(payoffs, tuple(players), tuple(map(tuple, strategies)), title)

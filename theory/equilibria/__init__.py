@@ -21,7 +21,12 @@ from theory.equilibria.general_sum import (
     support_enumeration,
     vertex_enumeration,
 )
-from theory.equilibria.lemke import lemke_howson, lemke_howson_all
+from theory.equilibria.lemke import (
+    LemkeHowsonSearch,
+    lemke_howson,
+    lemke_howson_all,
+    lemke_howson_search,
+)
 from theory.equilibria.sequential import SPNESolution, spne
 from theory.equilibria.solve import METHODS, SolveResult, solve
 from theory.equilibria.stackelberg import StackelbergSolution, stackelberg_commitment
@@ -32,6 +37,7 @@ __all__ = [
     "DegeneracyReport",
     "DegenerateGameWarning",
     "Equilibrium",
+    "LemkeHowsonSearch",
     "SPNESolution",
     "SolveResult",
     "StackelbergSolution",
@@ -44,6 +50,7 @@ __all__ = [
     "is_equilibrium",
     "lemke_howson",
     "lemke_howson_all",
+    "lemke_howson_search",
     "nash_conv",
     "pure_equilibria",
     "solve",

@@ -22,7 +22,7 @@ from math import comb
 import numpy as np
 from numpy.typing import NDArray
 
-from theory.errors import UnsupportedGameError
+from theory.errors import InvalidGameError, UnsupportedGameError
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -43,11 +43,22 @@ MAX_ENUMERATION = 3_000_000
 
 
 def positive_scaled(M: FloatArray) -> FloatArray:
-    """``(M - min M) / range + 1``: entries in [1, 2] (all ones for a constant matrix)."""
+    """``(M - min M) / range + 1``: entries in [1, 2] (all ones for a constant matrix).
+
+    The one affine rescaling of the package: support and vertex enumeration,
+    Lemke-Howson, the zero-sum LP and the Stackelberg LPs all work on it, so that their
+    absolute tolerances mean the same thing whatever the payoff units.
+    """
     low, high = float(M.min()), float(M.max())
     if high == low:
-        return np.ones_like(M)
-    return (M - low) / (high - low) + 1.0
+        return np.ones_like(M, dtype=np.float64)
+    span = high - low
+    if not np.isfinite(span):
+        raise InvalidGameError(
+            f"payoffs range from {low:.3g} to {high:.3g}, a spread that overflows float64. "
+            "Fix: rescale the payoffs (equilibria do not change under positive affine maps)."
+        )
+    return np.asarray((M - low) / span + 1.0, dtype=np.float64)
 
 
 def check_enumeration_size(m: int, n: int, what: str) -> None:
@@ -80,6 +91,20 @@ def support_pairs(m: int, n: int, k: int) -> Iterator[tuple[IntArray, IntArray]]
     for start in range(0, total, CHUNK):
         idx = np.arange(start, min(total, start + CHUNK))
         yield rows[idx // n_cols], cols[idx % n_cols]
+
+
+def indifference_systems(M: FloatArray, S: NDArray[np.intp], J: NDArray[np.intp]) -> FloatArray:
+    """Stack of systems ``[M[S, J] -1; 1 0]`` whose solution is ``(y_J, v)``.
+
+    ``M[S, J] y_J = v 1`` makes the row player indifferent over ``S``; the last row
+    makes ``y_J`` sum to one.
+    """
+    count, k = S.shape
+    systems = np.zeros((count, k + 1, k + 1))
+    systems[:, :k, :k] = M[S[:, :, None], J[:, None, :]]
+    systems[:, :k, k] = -1.0
+    systems[:, k, :k] = 1.0
+    return systems
 
 
 def batched_solve(systems: FloatArray, rhs: FloatArray) -> tuple[FloatArray, NDArray[np.bool_]]:

@@ -132,11 +132,14 @@ def verify_equilibrium(
     """
     strategies = normalize_profile(profile)
     gain = nash_conv(game, strategies)
-    if gain > tol * game.payoff_scale():
+    limit = tol * game.payoff_scale()
+    # Test for acceptance, not rejection: "gain > limit" is False for a NaN gain, and an
+    # infinite limit (a payoff range that overflowed) would accept any profile.
+    if not (np.isfinite(gain) and np.isfinite(limit) and gain <= limit):
         label = f"{method} " if method else ""
         raise NumericalError(
             f"the {label}solver returned a profile with NashConv {gain:.3g}, above the "
-            f"verification tolerance {tol * game.payoff_scale():.3g}; it is not returned. "
+            f"verification tolerance {limit:.3g}; it is not returned. "
             "Fix: try another method (e.g. 'vertex') or rescale the payoffs."
         )
     return Equilibrium(strategies, gain / game.num_players)
@@ -146,4 +149,5 @@ def is_equilibrium(
     game: NormalFormGame, profile: Sequence[ArrayLike], tol: float = VERIFY_TOL
 ) -> bool:
     """Whether ``profile`` passes the best-response check at tolerance ``tol`` x scale."""
-    return nash_conv(game, profile) <= tol * game.payoff_scale()
+    gain, limit = nash_conv(game, profile), tol * game.payoff_scale()
+    return bool(np.isfinite(gain) and np.isfinite(limit) and gain <= limit)

@@ -13,70 +13,19 @@ practice found fastest. Both players' averaged payoff vectors ``A ybar`` and
 ``xbar^T A`` are maintained incrementally (they are linear in the averages), so the
 exact duality gap of the averaged profile is known at every iteration for free and the
 loop stops as soon as the requested exploitability is reached. The final gap is
-recomputed from scratch before returning.
+recomputed from scratch before returning. The kernel lives in
+:mod:`theory.equilibria._rm`, shared with the exact solver's support guess.
 """
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 from numpy.typing import ArrayLike
 
-from theory.equilibria.zero_sum import FloatArray, ZeroSumSolution, as_matrix, duality_gap
+from theory.equilibria._rm import duality_gap, regret_matching_plus
+from theory.equilibria.zero_sum import ZeroSumSolution, as_matrix
 from theory.errors import InvalidGameError, NumericalError
 from theory.games import NormalFormGame
-
-
-def regret_matching_plus(
-    matrix: FloatArray, target_gap: float, max_iters: int, deadline: float | None = None
-) -> tuple[FloatArray, FloatArray, int]:
-    """Averaged RM+ strategies at duality gap ``target_gap``, ``max_iters`` or ``deadline``.
-
-    No verification and no error: :func:`solve_zero_sum_first_order` checks the result,
-    and :func:`theory.equilibria.zero_sum.solve_zero_sum` uses it only as a guess of the
-    supports. ``deadline`` is a :func:`time.perf_counter` value. Returns
-    ``(xbar, ybar, iterations)``.
-    """
-    m, n = matrix.shape
-
-    regret_x = np.zeros(m)
-    regret_y = np.zeros(n)
-    x = np.full(m, 1.0 / m)
-    y = np.full(n, 1.0 / n)
-    sum_x = np.zeros(m)
-    sum_y = np.zeros(n)
-    sum_Ay = np.zeros(m)  # sum_t w_t A y_t   -> A ybar
-    sum_xA = np.zeros(n)  # sum_t w_t x_t^T A -> xbar^T A
-    weight = 0.0
-    Ay = matrix @ y
-    gap = np.inf
-    iteration = 0
-    for iteration in range(1, max_iters + 1):
-        # Row player: instantaneous regrets against the current column strategy.
-        regret_x += Ay - x @ Ay
-        np.maximum(regret_x, 0.0, out=regret_x)
-        total = regret_x.sum()
-        x = regret_x / total if total > 0 else np.full(m, 1.0 / m)
-        # Column player (alternating): responds to the new row strategy.
-        xA = x @ matrix
-        regret_y += (y @ xA) - xA
-        np.maximum(regret_y, 0.0, out=regret_y)
-        total = regret_y.sum()
-        y = regret_y / total if total > 0 else np.full(n, 1.0 / n)
-        Ay = matrix @ y
-
-        w = float(iteration) ** 2
-        weight += w
-        sum_x += w * x
-        sum_xA += w * xA
-        sum_y += w * y
-        sum_Ay += w * Ay
-        gap = float(sum_Ay.max() - sum_xA.min()) / weight
-        if gap <= target_gap or (deadline is not None and time.perf_counter() > deadline):
-            break
-
-    return sum_x / sum_x.sum(), sum_y / sum_y.sum(), iteration
 
 
 def solve_zero_sum_first_order(

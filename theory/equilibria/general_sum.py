@@ -27,6 +27,7 @@ from theory.equilibria._polytope import (
     LABEL_TOL,
     batched_solve,
     check_enumeration_size,
+    indifference_systems,
     polytope_vertices,
     positive_scaled,
     support_pairs,
@@ -70,20 +71,6 @@ def sort_equilibria(found: list[Equilibrium]) -> list[Equilibrium]:
     return sorted(unique.values(), key=order)
 
 
-def _indifference_systems(M: FloatArray, S: NDArray[np.intp], J: NDArray[np.intp]) -> FloatArray:
-    """Stack of systems ``[M[S, J] -1; 1 0]`` whose solution is ``(y_J, v)``.
-
-    ``M[S, J] y_J = v 1`` makes the row player indifferent over ``S``; the last row
-    makes ``y_J`` sum to one.
-    """
-    count, k = S.shape
-    systems = np.zeros((count, k + 1, k + 1))
-    systems[:, :k, :k] = M[S[:, :, None], J[:, None, :]]
-    systems[:, :k, k] = -1.0
-    systems[:, k, :k] = 1.0
-    return systems
-
-
 def support_enumeration(game: NormalFormGame, *, warn: bool = True) -> list[Equilibrium]:
     """Every equilibrium of a nondegenerate two-player game, by support enumeration.
 
@@ -115,12 +102,12 @@ def support_enumeration(game: NormalFormGame, *, warn: bool = True) -> list[Equi
         for S, J in support_pairs(m, n, k):
             count = len(S)
             rhs_stack = np.broadcast_to(rhs, (count, k + 1))
-            ysol, ok_y = batched_solve(_indifference_systems(A, S, J), rhs_stack)
+            ysol, ok_y = batched_solve(indifference_systems(A, S, J), rhs_stack)
             keep = ok_y & np.all(ysol[:, :k] > LABEL_TOL, axis=1)
             if not np.any(keep):
                 continue
             S, J, ysol = S[keep], J[keep], ysol[keep]
-            xsol, ok_x = batched_solve(_indifference_systems(BT, J, S), rhs_stack[: len(S)])
+            xsol, ok_x = batched_solve(indifference_systems(BT, J, S), rhs_stack[: len(S)])
             keep = ok_x & np.all(xsol[:, :k] > LABEL_TOL, axis=1)
             if not np.any(keep):
                 continue

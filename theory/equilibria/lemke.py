@@ -33,6 +33,8 @@ Robustness:
 from __future__ import annotations
 
 import math
+import time
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
@@ -43,16 +45,27 @@ from theory.equilibria.best_response import (
     VERIFY_TOL,
     Equilibrium,
     nash_conv,
+    normalize_profile,
     verify_equilibrium,
 )
 from theory.equilibria.general_sum import require_two_players, sort_equilibria
-from theory.errors import InvalidGameError, NumericalError
+from theory.errors import (
+    InvalidGameError,
+    IterationLimitError,
+    NumericalError,
+    SolverTimeLimitError,
+)
 from theory.games import NormalFormGame
 
 FloatArray = NDArray[np.float64]
 
 PIVOT_TOL = 1e-12
 LEX_TOL = 1e-11
+# Pivots between two looks at the clock (a float pivot of a 100x100 game takes ~20 us).
+CLOCK_EVERY = 64
+# Reasons a label is skipped by lemke_howson_search.
+PIVOT_LIMIT = "pivot limit"
+TIME_LIMIT = "time limit"
 
 
 class _Tableau:
@@ -77,8 +90,15 @@ class _Tableau:
                 "bounded, which cannot happen for positive payoffs (a numerical failure)."
             )
         pivots = column[rows]
-        keys = np.column_stack([self.matrix[rows, -1], self.matrix[np.ix_(rows, self.slack)]])
-        keys = keys / pivots[:, None]
+        # Plain ratio test first; the lexicographic keys (basis-inverse rows) are only
+        # built for the rows tied on it, which is rare and keeps a pivot O(rows).
+        ratios = self.matrix[rows, -1] / pivots
+        best = ratios.min()
+        near = ratios <= best + LEX_TOL * max(1.0, abs(best))
+        rows, pivots = rows[near], pivots[near]
+        if len(rows) == 1:
+            return int(rows[0])
+        keys = self.matrix[np.ix_(rows, self.slack)] / pivots[:, None]
         for c in range(keys.shape[1]):
             values = keys[:, c]
             best = values.min()
@@ -107,7 +127,17 @@ class _Tableau:
         return out
 
 
-def _path(A: FloatArray, B: FloatArray, label: int, max_pivots: int) -> tuple[_Tableau, _Tableau]:
+def _check_clock(step: int, deadline: float | None, label: int) -> None:
+    if deadline is not None and step % CLOCK_EVERY == 0 and time.perf_counter() > deadline:
+        raise SolverTimeLimitError(
+            f"Lemke-Howson from label {label} reached its time limit after {step} pivots. "
+            "Fix: raise time_limit or try another starting label."
+        )
+
+
+def _path(
+    A: FloatArray, B: FloatArray, label: int, max_pivots: int, deadline: float | None = None
+) -> tuple[_Tableau, _Tableau]:
     m, n = A.shape
     # P: basic slacks s_j = 1 - (B^T x)_j (variables m + j), nonbasic x_i (variables i).
     tab_p = _Tableau(
@@ -117,13 +147,14 @@ def _path(A: FloatArray, B: FloatArray, label: int, max_pivots: int) -> tuple[_T
     tab_q = _Tableau(np.hstack([np.eye(m), A, np.ones((m, 1))]), list(range(m)), np.arange(m))
     tableau, other = (tab_p, tab_q) if label < m else (tab_q, tab_p)
     entering = label
-    for _ in range(max_pivots):
+    for step in range(max_pivots):
+        _check_clock(step, deadline, label)
         leaving = tableau.pivot(tableau.ratio_row(entering), entering)
         if leaving == label:
             return tab_p, tab_q
         entering = leaving
         tableau, other = other, tableau
-    raise NumericalError(
+    raise IterationLimitError(
         f"Lemke-Howson from label {label} did not finish within {max_pivots} pivots. "
         "Fix: pass a larger max_pivots (the path can be exponentially long) or try "
         "another starting label."
@@ -226,7 +257,7 @@ class _IntegerTableau:
 
 
 def _exact_path(
-    A: FloatArray, B: FloatArray, label: int, max_pivots: int
+    A: FloatArray, B: FloatArray, label: int, max_pivots: int, deadline: float | None = None
 ) -> tuple[FloatArray, FloatArray]:
     """The same Lemke-Howson path in exact integer arithmetic; returns ``(x, y)``."""
     m, n = A.shape
@@ -243,25 +274,32 @@ def _exact_path(
     )
     tableau, other = (tab_p, tab_q) if label < m else (tab_q, tab_p)
     entering = label
-    for _ in range(max_pivots):
+    for step in range(max_pivots):
+        _check_clock(step, deadline, label)
         leaving = tableau.pivot(tableau.ratio_row(entering), entering)
         if leaving == label:
             return tab_p.values(m, 0), tab_q.values(n, m)
         entering = leaving
         tableau, other = other, tableau
-    raise NumericalError(
+    raise IterationLimitError(
         f"exact Lemke-Howson from label {label} did not finish within {max_pivots} pivots."
     )
 
 
 def lemke_howson(
-    game: NormalFormGame, initial_label: int = 0, *, max_pivots: int | None = None
+    game: NormalFormGame,
+    initial_label: int = 0,
+    *,
+    max_pivots: int | None = None,
+    time_limit: float | None = None,
 ) -> Equilibrium:
     """One equilibrium of a two-player game, reached by dropping ``initial_label``.
 
     Labels ``0 .. m-1`` are the row player's strategies and ``m .. m+n-1`` the column
     player's (nashpy's ``initial_dropped_label`` convention). ``max_pivots`` defaults
-    to ``50 * (m + n)``.
+    to ``50 * (m + n)``; a longer path raises :class:`IterationLimitError`, and one
+    still running after ``time_limit`` seconds :class:`SolverTimeLimitError` (both are
+    :class:`NumericalError`).
     """
     A0, B0 = require_two_players(game, "Lemke-Howson")
     m, n = game.num_strategies
@@ -270,35 +308,122 @@ def lemke_howson(
             f"initial_label must be in 0..{m + n - 1} for a {m}x{n} game, got {initial_label}."
         )
     limit = max_pivots if max_pivots is not None else 50 * (m + n)
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
     A, B = positive_scaled(A0), positive_scaled(B0)
-    tab_p, tab_q = _path(A, B, initial_label, limit)
+    tab_p, tab_q = _path(A, B, initial_label, limit, deadline)
     x, y = tab_p.values(m, 0), tab_q.values(n, m)
     if x.sum() <= 0 or y.sum() <= 0:
         raise NumericalError("Lemke-Howson returned the artificial equilibrium (0, 0).")
-    x, y = x / x.sum(), y / y.sum()
+    x, y = normalize_profile((x, y))
     # Recompute the end point from its basis (no accumulated rounding); keep the better.
     x_b = _basis_vertex(B, tab_p.basis, m, 0, m)
     y_b = _basis_vertex(np.ascontiguousarray(A.T), tab_q.basis, n, m, 0)
     if x_b is not None and y_b is not None and x_b.sum() > 0 and y_b.sum() > 0:
-        exact = (x_b / x_b.sum(), y_b / y_b.sum())
+        exact = normalize_profile((x_b, y_b))
         if nash_conv(game, exact) <= nash_conv(game, (x, y)):
             x, y = exact
     if nash_conv(game, (x, y)) <= VERIFY_TOL * game.payoff_scale():
         return verify_equilibrium(game, (x, y), method="Lemke-Howson")
     # Rounding broke the float path (tiny pivots in a nearly degenerate game): follow
     # the same path again in exact integer arithmetic.
-    x, y = _exact_path(A0, B0, initial_label, limit)
-    return verify_equilibrium(game, (x / x.sum(), y / y.sum()), method="Lemke-Howson")
+    x, y = _exact_path(A0, B0, initial_label, limit, deadline)
+    return verify_equilibrium(game, (x, y), method="Lemke-Howson")
 
 
-def lemke_howson_all(game: NormalFormGame, *, max_pivots: int | None = None) -> list[Equilibrium]:
+@dataclass(frozen=True)
+class LemkeHowsonSearch:
+    """Equilibria reached from the labels that finished, and the labels that did not.
+
+    ``skipped`` maps a label to why its path was abandoned: :data:`PIVOT_LIMIT` (longer
+    than ``max_pivots``; paths can be exponentially long) or :data:`TIME_LIMIT` (the
+    search's time budget ran out during or before it).
+    """
+
+    equilibria: list[Equilibrium]
+    skipped: dict[int, str] = field(default_factory=dict)
+    max_pivots: int = 0
+    time_limit: float | None = None
+
+    def skipped_summary(self) -> str:
+        """The skipped labels grouped by reason, e.g. ``"16, 28 (longer than 10000
+        pivots); 40-199 (time limit 5 s)"``; empty when none was skipped."""
+        parts = []
+        for reason, why in (
+            (PIVOT_LIMIT, f"longer than {self.max_pivots} pivots"),
+            (TIME_LIMIT, f"time limit {self.time_limit:g} s" if self.time_limit else "time"),
+        ):
+            labels = sorted(k for k, r in self.skipped.items() if r == reason)
+            if labels:
+                parts.append(f"{_ranges(labels)} ({why})")
+        return "; ".join(parts)
+
+
+def _ranges(labels: list[int]) -> str:
+    """``[1, 2, 3, 7]`` -> ``"1-3, 7"``."""
+    out: list[str] = []
+    start = prev = labels[0]
+    for k in [*labels[1:], None]:
+        if k is not None and k == prev + 1:
+            prev = k
+            continue
+        out.append(str(start) if start == prev else f"{start}-{prev}")
+        if k is not None:
+            start = prev = k
+    return ", ".join(out)
+
+
+def lemke_howson_search(
+    game: NormalFormGame,
+    *,
+    max_pivots: int | None = None,
+    time_limit: float | None = None,
+) -> LemkeHowsonSearch:
+    """Lemke-Howson from every label in turn, skipping paths that run too long.
+
+    A random 100x100 game has labels whose paths need more than ``50 * (m + n)``
+    pivots, and following all of them can take tens of seconds, so a label whose path
+    exceeds ``max_pivots`` is skipped, and once ``time_limit`` seconds (for the whole
+    search) have passed the current and remaining labels are skipped; the result lists
+    them. Any other failure is raised. Raises :class:`IterationLimitError` or
+    :class:`SolverTimeLimitError` when no label finished at all.
+    """
+    m, n = require_two_players(game, "Lemke-Howson")[0].shape
+    limit = max_pivots if max_pivots is not None else 50 * (m + n)
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
+    found: list[Equilibrium] = []
+    skipped: dict[int, str] = {}
+    for label in range(m + n):
+        remaining = None if deadline is None else deadline - time.perf_counter()
+        if remaining is not None and remaining <= 0:
+            skipped[label] = TIME_LIMIT
+            continue
+        try:
+            found.append(lemke_howson(game, label, max_pivots=limit, time_limit=remaining))
+        except SolverTimeLimitError:
+            skipped[label] = TIME_LIMIT
+        except IterationLimitError:
+            skipped[label] = PIVOT_LIMIT
+    search = LemkeHowsonSearch(sort_equilibria(found), skipped, limit, time_limit)
+    if not found:
+        error = SolverTimeLimitError if TIME_LIMIT in skipped.values() else IterationLimitError
+        raise error(
+            f"Lemke-Howson finished from no label of this {m}x{n} game: "
+            f"{search.skipped_summary()}. Fix: raise max_pivots or time_limit."
+        )
+    return search
+
+
+def lemke_howson_all(
+    game: NormalFormGame,
+    *,
+    max_pivots: int | None = None,
+    time_limit: float | None = None,
+) -> list[Equilibrium]:
     """The distinct equilibria reached by Lemke-Howson from every one of the m+n labels.
 
     In a nondegenerate game these include every equilibrium on the Lemke-Howson graph's
     paths from (0, 0); they need not be *all* equilibria (use vertex enumeration for
-    that on small games).
+    that on small games). Labels whose paths exceed ``max_pivots`` or the
+    ``time_limit`` are skipped (:func:`lemke_howson_search` says which).
     """
-    m, n = require_two_players(game, "Lemke-Howson")[0].shape
-    return sort_equilibria(
-        [lemke_howson(game, label, max_pivots=max_pivots) for label in range(m + n)]
-    )
+    return lemke_howson_search(game, max_pivots=max_pivots, time_limit=time_limit).equilibria

@@ -24,7 +24,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import OptimizeWarning, linprog
 
-from theory.equilibria.best_response import VERIFY_TOL
+from theory.equilibria._polytope import positive_scaled
+from theory.equilibria.best_response import VERIFY_TOL, normalize_profile
 from theory.equilibria.general_sum import require_two_players
 from theory.errors import InvalidGameError, NumericalError
 from theory.games import NormalFormGame
@@ -43,11 +44,6 @@ class StackelbergSolution:
 
 
 _TIGHT = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
-
-
-def _unit_scaled(M: FloatArray) -> FloatArray:
-    low, span = float(M.min()), float(np.ptp(M))
-    return (M - low) / span if span > 0 else np.zeros_like(M)
 
 
 def _commitment_lp(L: FloatArray, F: FloatArray, j: int) -> tuple[int, float, FloatArray | None]:
@@ -90,8 +86,9 @@ def stackelberg_commitment(game: NormalFormGame, leader: int = 0) -> Stackelberg
     L, F = (A, B) if leader == 0 else (B.T, A.T)
     n = L.shape[1]
     scale = game.payoff_scale()
-    # Payoffs mapped to [0, 1]: the LPs see well-scaled coefficients whatever the units.
-    L_unit, F_unit = _unit_scaled(L), _unit_scaled(F)
+    # Payoffs mapped to [1, 2]: the LPs see well-scaled coefficients whatever the units
+    # (the shift adds the same constant to every LP's value, since x sums to one).
+    L_unit, F_unit = positive_scaled(L), positive_scaled(F)
     best: tuple[float, int, FloatArray] | None = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", OptimizeWarning)
@@ -109,8 +106,7 @@ def stackelberg_commitment(game: NormalFormGame, leader: int = 0) -> Stackelberg
     if best is None:  # pragma: no cover - some action is always a best response
         raise NumericalError("no follower action is a best response to any commitment.")
     _, reply, x = best
-    x = np.clip(x, 0.0, None)
-    x /= x.sum()
+    (x,) = normalize_profile((x,))
     follower_payoffs = x @ F
     if follower_payoffs.max() - follower_payoffs[reply] > VERIFY_TOL * scale:
         raise NumericalError(

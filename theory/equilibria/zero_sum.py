@@ -26,8 +26,9 @@ When the LP's answer leaves a duality gap above ``POLISH_ABOVE`` (on the rescale
 matrix), it is *polished*: on the supports the LP found, the equalizer equations are
 solved exactly, which removes the LP's feasibility tolerance (~1e-9) from the
 strategies; the polished profile is kept only when it is a better equilibrium. Finally
-the best-response check of :func:`theory.equilibria.best_response.verify_equilibrium`
-runs, so a returned solution always has a duality gap within tolerance.
+the duality gap on the original payoffs, which is the profile's NashConv, is held to
+the bound of :func:`theory.equilibria.best_response.verify_equilibrium`
+(``tol x max(1, payoff range)``), so a returned solution always passes that check.
 """
 
 from __future__ import annotations
@@ -41,9 +42,13 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import OptimizeWarning, linprog
 from scipy.sparse import csc_array
 
-from theory.equilibria.best_response import VERIFY_TOL
+from theory.equilibria._polytope import indifference_systems, positive_scaled
+from theory.equilibria._rm import duality_gap, regret_matching_plus
+from theory.equilibria.best_response import VERIFY_TOL, normalize_profile
 from theory.errors import InvalidGameError, NumericalError, SolverTimeLimitError
 from theory.games import NormalFormGame
+
+__all__ = ["ZeroSumSolution", "as_matrix", "duality_gap", "solve_zero_sum"]
 
 FloatArray = NDArray[np.float64]
 
@@ -82,46 +87,37 @@ class ZeroSumSolution:
 def as_matrix(A: ArrayLike | NormalFormGame) -> FloatArray:
     """The row player's payoff matrix from a matrix or a two-player zero-sum game."""
     if isinstance(A, NormalFormGame):
-        if A.num_players != 2 or not A.is_zero_sum(1e-9):
+        if A.num_players != 2 or not A.is_zero_sum():
             raise InvalidGameError(
                 f"{A!r} is not a two-player zero-sum game. Fix: use support or vertex "
                 "enumeration (or Lemke-Howson) for general-sum games."
             )
         return np.asarray(A.payoffs[0], dtype=np.float64)
     matrix = np.asarray(A, dtype=np.float64)
-    if matrix.ndim != 2 or matrix.size == 0 or not np.all(np.isfinite(matrix)):
+    if (
+        matrix.ndim != 2
+        or matrix.size == 0
+        or not np.all(np.isfinite(matrix))
+        or not np.isfinite(float(matrix.max()) - float(matrix.min()))
+    ):
         raise InvalidGameError(
-            f"a zero-sum game needs a non-empty finite 2-D payoff matrix, got shape "
-            f"{matrix.shape}. Fix: pass the row player's payoffs as an m x n array."
+            f"a zero-sum game needs a non-empty finite 2-D payoff matrix whose range fits in "
+            f"float64, got shape {matrix.shape}. Fix: pass the row player's payoffs as an "
+            "m x n array of finite numbers (rescale them if they are near 1e308)."
         )
     return matrix
-
-
-def duality_gap(A: FloatArray, x: FloatArray, y: FloatArray) -> float:
-    """``max_i (A y)_i - min_j (x^T A)_j``: what the two players could gain in total."""
-    return float(np.max(A @ y) - np.min(x @ A))
-
-
-def _normalize(v: FloatArray) -> FloatArray:
-    v = np.clip(v, 0.0, None)
-    total = float(v.sum())
-    if not total > 0:
-        raise NumericalError("the LP returned an all-zero strategy; the solver failed.")
-    return v / total
 
 
 def _equalize(M: FloatArray, rows: NDArray[np.intp], cols: NDArray[np.intp]) -> FloatArray | None:
     """Column strategy on ``cols`` making the row player indifferent over ``rows``.
 
-    Solves ``M[rows, cols] y = v 1, sum y = 1`` (square when ``|rows| == |cols|``).
-    Returns ``None`` when the system is singular or the solution leaves the simplex.
+    Solves the square system ``M[rows, cols] y = v 1, sum y = 1`` (``|rows| == |cols|``),
+    the same indifference system support enumeration solves in batches. Returns
+    ``None`` when it is singular or the solution leaves the simplex.
     """
     k = len(cols)
-    system = np.zeros((len(rows) + 1, k + 1))
-    system[:-1, :k] = M[np.ix_(rows, cols)]
-    system[:-1, k] = -1.0
-    system[-1, :k] = 1.0
-    rhs = np.zeros(len(rows) + 1)
+    system = indifference_systems(M, rows[None, :], cols[None, :])[0]
+    rhs = np.zeros(k + 1)
     rhs[-1] = 1.0
     try:
         sol = np.linalg.solve(system, rhs)
@@ -134,7 +130,7 @@ def _equalize(M: FloatArray, rows: NDArray[np.intp], cols: NDArray[np.intp]) -> 
     return y
 
 
-def _polish(M: FloatArray, x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
+def _equalizer_polish(M: FloatArray, x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Solve the equalizer equations on the LP's supports; keep the result if it is better."""
     threshold = 1e-9
     rows = np.flatnonzero(x > threshold)
@@ -145,7 +141,7 @@ def _polish(M: FloatArray, x: FloatArray, y: FloatArray) -> tuple[FloatArray, Fl
     x_new = _equalize(M.T, cols, rows)
     if y_new is None or x_new is None:
         return x, y
-    x_new, y_new = _normalize(x_new), _normalize(y_new)
+    x_new, y_new = normalize_profile((x_new, y_new))
     if duality_gap(M, x_new, y_new) < duality_gap(M, x, y):
         return x_new, y_new
     return x, y
@@ -203,8 +199,9 @@ def _lp_strategies(M: FloatArray, time_limit: float | None) -> tuple[FloatArray,
             f"HiGHS could not solve the zero-sum LP ({res.message}). Fix: check the payoffs "
             "for extreme magnitudes, or use solve_zero_sum_first_order for an approximation."
         )
-    x = _normalize(np.asarray(res.x, dtype=np.float64))
-    y = _normalize(-np.asarray(res.ineqlin.marginals, dtype=np.float64))
+    x, y = normalize_profile(
+        (np.asarray(res.x, dtype=np.float64), -np.asarray(res.ineqlin.marginals, dtype=np.float64))
+    )
     return x, y
 
 
@@ -221,8 +218,6 @@ def _restricted_strategies(
     its minimum (the full duality gap is checked). Violators are added and the sub-game
     re-solved (double oracle) for at most ``RESTRICTED_ROUNDS`` LPs; then ``None``.
     """
-    from theory.equilibria.first_order import regret_matching_plus  # imports this module
-
     m, n = M.shape
     x_bar, y_bar, _ = regret_matching_plus(M, GUESS_GAP, GUESS_MAX_ITERS, deadline)
     row_score, col_score = M @ y_bar, x_bar @ M
@@ -269,8 +264,10 @@ def solve_zero_sum(
 
     ``A`` is the row player's payoff matrix (or a two-player zero-sum
     :class:`NormalFormGame`). Raises :class:`NumericalError` if the returned profile's
-    duality gap exceeds ``2 * tol * max(1, payoff range)`` (never expected for a finite
-    matrix; it guards against solver failures), and :class:`SolverTimeLimitError` if
+    duality gap, which is its NashConv, exceeds ``tol * max(1, payoff range)``, the
+    bound :func:`~theory.equilibria.best_response.verify_equilibrium` applies (never
+    expected for a finite matrix; it guards against solver failures), and
+    :class:`SolverTimeLimitError` if
     HiGHS does not finish within ``time_limit`` seconds (default: no limit). Games with
     at least ``RESTRICTED_MIN_ENTRIES`` payoffs first try the verified restricted LP of
     the module docstring; the result is exact to the same tolerance either way.
@@ -281,7 +278,7 @@ def solve_zero_sum(
     if spread == 0.0:  # every profile is an equilibrium; return the uniform one
         m, n = matrix.shape
         return ZeroSumSolution(np.full(m, 1.0 / m), np.full(n, 1.0 / n), low)
-    M = (matrix - low) / spread + 1.0
+    M = positive_scaled(matrix)
     deadline = None if time_limit is None else time.perf_counter() + time_limit
     try:
         profile = None
@@ -303,12 +300,15 @@ def solve_zero_sum(
     # costs two dense solves, so it only runs when the LP left a visible gap.
     gap = duality_gap(matrix, x, y)
     if gap > POLISH_ABOVE * spread:
-        x, y = _polish(M, x, y)
+        x, y = _equalizer_polish(M, x, y)
         gap = duality_gap(matrix, x, y)
-    if gap > 2 * tol * max(1.0, spread):
+    # The duality gap is the profile's NashConv, so this is verify_equilibrium's test
+    # (NashConv <= tol x payoff scale) without building a NormalFormGame.
+    if not gap <= tol * max(1.0, spread):
         raise NumericalError(
             f"the zero-sum LP solution has duality gap {gap:.3g}, above the verification "
-            f"tolerance. Fix: rescale the payoffs or use solve_zero_sum_first_order."
+            f"tolerance {tol * max(1.0, spread):.3g}. Fix: rescale the payoffs or use "
+            "solve_zero_sum_first_order."
         )
     value = float(x @ matrix @ y)
     return ZeroSumSolution(x, y, value, max(gap, 0.0))
