@@ -19,7 +19,7 @@ if ! "$venv/bin/python" -c "import torch" >/dev/null 2>&1; then
   # shellcheck disable=SC2086 # ARENA_TORCH may carry pip options
   "${pip[@]}" install -q $torch_spec
 fi
-torch_version="$("$venv/bin/python" -c 'import torch; print(torch.__version__.split("+")[0])')"
+torch_version="$("$venv/bin/python" -W ignore -c 'import torch; print(torch.__version__.split("+")[0])')"
 echo "torch==$torch_version" > "$venv/torch-constraint.txt"
 "${pip[@]}" install -q -c "$venv/torch-constraint.txt" -e ".[dev]"
 echo "Arena installed in $venv ($("$venv/bin/python" -c 'import torch; print("torch", torch.__version__)'))"
