@@ -27,6 +27,7 @@ that with the claimed threshold. A wrong threshold therefore fails them.
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -335,8 +336,9 @@ class _ThresholdClaim(Claim):
     def _setting(self, expr: sp.Expr) -> sp.Expr:
         return expr
 
+    @abstractmethod
     def _draw(self, rng: np.random.Generator) -> DilutionInstance:
-        raise NotImplementedError
+        """One random instance of this variant's setting."""
 
     def check_symbolic(self) -> CheckResult:
         claimed = sp.simplify(self._setting(self.t_star))
