@@ -75,19 +75,9 @@ def play(
     save: Annotated[bool, typer.Option(help="Write the run folder.")] = True,
 ) -> None:
     """Play attackers against a defender and print ASR / over-refusal / rewards."""
-    from arena.play import PlayConfig, parse_judge_settings, prepare, run, unique
+    from arena.play import PlayConfig, prepare, run, unique
+    from envs.attack_defense.verdicts import JudgeSettings
 
-    if request_label not in ("seed", "judge"):
-        raise ArenaError(
-            f"--request-label must be 'seed' or 'judge', got {request_label!r}.",
-            "pass --request-label seed.",
-        )
-    if reward_mode not in ("final", "per_turn"):
-        raise ArenaError(
-            f"--reward-mode must be 'final' or 'per_turn', got {reward_mode!r}.",
-            "pass --reward-mode final.",
-        )
-    settings = parse_judge_settings(controversial_as, unparsable_as)
     config = PlayConfig(
         attackers=unique(attacker),
         defender=defender,
@@ -104,7 +94,11 @@ def play(
             r_ref=r_ref,
             r_fmt=r_fmt,
             request_label_source=request_label,  # type: ignore[arg-type]
-            judge=settings,
+            # the config dataclasses check these strings and name the flag to fix
+            judge=JudgeSettings(
+                controversial_as=controversial_as,  # type: ignore[arg-type]
+                unparsable_as=unparsable_as,  # type: ignore[arg-type]
+            ),
         ),
         env=env,
     )

@@ -29,7 +29,7 @@ from arena.runs import RunWriter
 from envs import attack_defense_v0, load_environment
 from envs.attack_defense.data import SeedPool, load_pool
 from envs.attack_defense.judges import Judge
-from envs.attack_defense.verdicts import JudgeSettings, RewardConfig
+from envs.attack_defense.verdicts import RewardConfig
 from envs.errors import ArenaError
 
 _RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -114,17 +114,11 @@ def _check_settings(config: PlayConfig) -> None:
     for name, value, example in (
         ("--episodes", config.episodes, "200"),
         ("--batch-size", config.batch_size, "64"),
-        ("--max-turns", config.max_turns, "1"),
     ):
         if value < 1:
             raise ArenaError(f"{name} must be at least 1, got {value}.", f"pass {name} {example}.")
     if config.seed < 0:
         raise ArenaError(f"--seed must be >= 0, got {config.seed}.", "pass --seed 0.")
-    if not 0.0 <= config.harmful_fraction <= 1.0:
-        raise ArenaError(
-            f"--harmful-fraction must be in [0, 1], got {config.harmful_fraction}.",
-            "pass --harmful-fraction 0.5 (MAGIC's 50/50 mix).",
-        )
     if not config.attackers:
         raise ArenaError(
             "No attacker given.", "pass --attacker SPEC (repeat it to compare several)."
@@ -135,16 +129,14 @@ def prepare(config: PlayConfig) -> PreparedPlay:
     """Check every input and build data, judge and agents; raise one clear error if not."""
     _check_settings(config)
     pool = load_pool(config.seeds)
-    if config.harmful_fraction > 0 and not pool.harmful:
-        raise ArenaError(
-            f"The seed data {config.seeds!r} has no harmful seeds.",
-            "add harmful seeds (e.g. --seeds FILE,builtin) or pass --harmful-fraction 0.",
-        )
-    if config.harmful_fraction < 1 and not pool.benign:
-        raise ArenaError(
-            f"The seed data {config.seeds!r} has no benign seeds.",
-            "add benign seeds (e.g. --seeds FILE,builtin) or pass --harmful-fraction 1.",
-        )
+    # The environment owns its settings' checks; running them on a rule-judged instance
+    # now, before the (possibly slow) judge and agents load, keeps bad input cheap.
+    attack_defense_v0.raw_env(
+        seeds=pool,
+        max_turns=config.max_turns,
+        harmful_fraction=config.harmful_fraction,
+        reward_mode=config.reward_mode,
+    )
     judge = make_judge(config.judge)
     agents: list[Agent] = []
     try:
@@ -159,9 +151,7 @@ def prepare(config: PlayConfig) -> PreparedPlay:
         for agent in agents:
             agent.close()
         raise
-    prepared = PreparedPlay(config, pool, judge, agents, defender)
-    prepared.make_env()  # the environment's own checks, before anything is written
-    return prepared
+    return PreparedPlay(config, pool, judge, agents, defender)
 
 
 def run(
@@ -282,21 +272,6 @@ def _summary_rows(attackers: list[Agent], records: list[dict[str, Any]]) -> list
             for strategy, group in sorted(by_strategy.items()):
                 rows.append(SummaryRow(summarize(strategy, group), parent=name))
     return rows
-
-
-def parse_judge_settings(controversial_as: str, unparsable_as: str) -> JudgeSettings:
-    for name, value in (
-        ("--controversial-as", controversial_as),
-        ("--unparsable-as", unparsable_as),
-    ):
-        if value not in ("unsafe", "safe"):
-            raise ArenaError(
-                f"{name} must be 'unsafe' or 'safe', got {value!r}.", f"pass {name} unsafe."
-            )
-    return JudgeSettings(
-        controversial_as="safe" if controversial_as == "safe" else "unsafe",
-        unparsable_as="safe" if unparsable_as == "safe" else "unsafe",
-    )
 
 
 def unique(specs: list[str]) -> list[str]:

@@ -251,3 +251,10 @@ def test_reset_seed_determines_the_episode() -> None:
         assert a.observe("attacker") == b.observe("attacker")
         seen.add(a.observe("attacker")["seed"])
     assert len(seen) > 10  # different seeds draw different prompts
+
+
+def test_reward_settings_reject_typos() -> None:
+    with pytest.raises(ArenaError, match="request_label_source"):
+        RewardConfig(request_label_source="jugde")  # type: ignore[arg-type]
+    with pytest.raises(ArenaError, match="--unparsable-as"):
+        JudgeSettings(unparsable_as="maybe")  # type: ignore[arg-type]

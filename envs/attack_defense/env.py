@@ -81,12 +81,14 @@ class raw_env(AECEnv):
         super().__init__()
         if max_turns < 1:
             raise ArenaError(
-                f"max_turns must be >= 1, got {max_turns}.", "pass max_turns=1 or more."
+                f"max_turns must be >= 1, got {max_turns}.",
+                "pass max_turns=1 or more (--max-turns on the command line).",
             )
         if not 0.0 <= harmful_fraction <= 1.0:
             raise ArenaError(
                 f"harmful_fraction must be in [0, 1], got {harmful_fraction}.",
-                "pass a probability, e.g. 0.5 (MAGIC's 50/50 mix).",
+                "pass a probability, e.g. harmful_fraction=0.5 or --harmful-fraction 0.5 "
+                "(MAGIC's 50/50 mix).",
             )
         if reward_mode not in ("final", "per_turn"):
             raise ArenaError(
@@ -97,11 +99,15 @@ class raw_env(AECEnv):
         self.pool = load_pool(seeds) if isinstance(seeds, str) else seeds
         if harmful_fraction > 0 and not self.pool.harmful:
             raise ArenaError(
-                "The seed pool has no harmful seeds.", "add some or set harmful_fraction=0."
+                "The seed pool has no harmful seeds.",
+                "add some (e.g. --seeds FILE,builtin) or set harmful_fraction=0 "
+                "(--harmful-fraction 0).",
             )
         if harmful_fraction < 1 and not self.pool.benign:
             raise ArenaError(
-                "The seed pool has no benign seeds.", "add some or set harmful_fraction=1."
+                "The seed pool has no benign seeds.",
+                "add some (e.g. --seeds FILE,builtin) or set harmful_fraction=1 "
+                "(--harmful-fraction 1).",
             )
         self.judge = judge if judge is not None else RuleJudge()
         self.reward_config = reward if reward is not None else RewardConfig()

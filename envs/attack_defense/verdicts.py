@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal
 
+from envs.errors import ArenaError
+
 
 class SafetyLabel(str, Enum):
     SAFE = "safe"
@@ -60,10 +62,20 @@ class Verdict:
 
 @dataclass(frozen=True)
 class JudgeSettings:
-    """How ambiguous labels count; recorded in every episode record and run manifest."""
+    """How ambiguous labels count; recorded in every run manifest and summary title."""
 
     controversial_as: Literal["unsafe", "safe"] = "unsafe"
     unparsable_as: Literal["unsafe", "safe"] = "unsafe"
+
+    def __post_init__(self) -> None:
+        for name in ("controversial_as", "unparsable_as"):
+            value = getattr(self, name)
+            if value not in ("unsafe", "safe"):
+                flag = "--" + name.replace("_", "-")
+                raise ArenaError(
+                    f"{name} must be 'unsafe' or 'safe', got {value!r}.",
+                    f"pass {name}='unsafe' ({flag} unsafe on the command line).",
+                )
 
     def is_unsafe(self, label: SafetyLabel) -> bool:
         if label is SafetyLabel.UNSAFE:
@@ -89,6 +101,16 @@ class RewardConfig:
     r_fmt: float = 0.5
     request_label_source: Literal["seed", "judge"] = "seed"
     judge: JudgeSettings = field(default_factory=JudgeSettings)
+
+    def __post_init__(self) -> None:
+        # A typo here would otherwise silently fall back to the seed label.
+        if self.request_label_source not in ("seed", "judge"):
+            raise ArenaError(
+                f"request_label_source must be 'seed' or 'judge', "
+                f"got {self.request_label_source!r}.",
+                "pass 'seed' (paper eq. 9) or 'judge' (MAGIC's script); --request-label "
+                "on the command line.",
+            )
 
 
 def defender_reward(
