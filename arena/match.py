@@ -40,12 +40,10 @@ def play_episodes(
     episodes: int,
     base_seed: int = 0,
     batch_size: int = 64,
-    on_episode: Callable[[EpisodeResult], None] | None = None,
 ) -> Iterator[EpisodeResult]:
     """Play ``episodes`` games in lock-step batches of ``batch_size``; yield each result.
 
-    Results come out in episode order within each batch. ``on_episode`` is called for
-    each (e.g. to advance a progress bar).
+    Results come out in episode order, a batch at a time.
     """
     batch_size = max(1, min(batch_size, episodes)) if episodes > 0 else 1
     wrapped = [make_env() for _ in range(batch_size)]
@@ -67,15 +65,12 @@ def play_episodes(
             live = [i for i in live if games[i].agents]
         for offset, game in enumerate(games):
             record = game.episode_record() if hasattr(game, "episode_record") else {}
-            result = EpisodeResult(
+            yield EpisodeResult(
                 index=start + offset,
                 seed=base_seed + start + offset,
                 rewards=totals[offset],
                 record=record,
             )
-            if on_episode is not None:
-                on_episode(result)
-            yield result
 
 
 def _play_round(

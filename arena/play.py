@@ -23,7 +23,7 @@ from typing import Any, Literal
 from agents.base import Agent
 from agents.registry import make_agent
 from arena.judging import make_judge
-from arena.match import EpisodeResult, play_episodes
+from arena.match import play_episodes
 from arena.metrics import GroupSummary, summarize
 from arena.runs import RunWriter
 from envs import attack_defense_v0, load_environment
@@ -225,8 +225,13 @@ def _play_one(
     attacker.reset(role_seed(config.seed, "attacker"))
     defender.reset(role_seed(config.seed, "defender"))
     records: list[dict[str, Any]] = []
-
-    def on_episode(result: EpisodeResult) -> None:
+    for result in play_episodes(
+        prepared.make_env,
+        {"attacker": attacker, "defender": defender},
+        episodes=config.episodes,
+        base_seed=config.seed,
+        batch_size=config.batch_size,
+    ):
         turns = result.record.get("turns") or []
         played = attacker.label_action(turns[0]["attacker_output"]) if turns else None
         record = {
@@ -243,16 +248,6 @@ def _play_one(
             writer.write_episode(record)
         if progress is not None:
             progress(1)
-
-    for _ in play_episodes(
-        prepared.make_env,
-        {"attacker": attacker, "defender": defender},
-        episodes=config.episodes,
-        base_seed=config.seed,
-        batch_size=config.batch_size,
-        on_episode=on_episode,
-    ):
-        pass
     return records
 
 
