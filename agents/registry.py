@@ -24,6 +24,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
+from typing import Any
 from urllib.parse import parse_qsl
 
 from agents.base import Agent, AgentContext
@@ -43,6 +44,7 @@ _KINDS: dict[str, AgentKind] = {}
 _BUILTIN_MODULES = {
     "scripted": "agents.scripted",
     "hf": "agents.hf",
+    "tabular": "agents.tabular",
 }
 _entry_points_loaded = False
 
@@ -112,8 +114,20 @@ def parse_spec(spec: str) -> tuple[str, str, dict[str, str]]:
     return kind.strip(), argument.strip(), options
 
 
-def make_agent(spec: str, *, role: str | None = None, seed: int | None = None) -> Agent:
-    """Build the agent a spec string names, or raise one clear :class:`AgentSpecError`."""
+def make_agent(
+    spec: str,
+    *,
+    role: str | None = None,
+    seed: int | None = None,
+    action_space: Any = None,
+    observation_space: Any = None,
+    game: Any = None,
+    player: int | None = None,
+) -> Agent:
+    """Build the agent a spec string names, or raise one clear :class:`AgentSpecError`.
+
+    The keyword arguments describe the seat (see :class:`~agents.base.AgentContext`).
+    """
     kind_name, argument, options = parse_spec(spec)
     kind = _ensure_kind(kind_name)
     if kind is None:
@@ -122,6 +136,15 @@ def make_agent(spec: str, *, role: str | None = None, seed: int | None = None) -
             f"Unknown agent kind {kind_name!r} in spec {spec!r}.",
             f"use one of: {names}; or register a new kind (see agents/registry.py).",
         )
-    agent = kind.factory(argument, AgentContext(role=role, seed=seed, options=options))
+    context = AgentContext(
+        role=role,
+        seed=seed,
+        options=options,
+        action_space=action_space,
+        observation_space=observation_space,
+        game=game,
+        player=player,
+    )
+    agent = kind.factory(argument, context)
     agent.spec = spec
     return agent

@@ -2,10 +2,16 @@
 
 * ``rule`` — the offline rule-based judge (default);
 * ``guard:<generator spec>`` — a Qwen3Guard / Llama-Guard style guard model run by any
-  text generator, e.g. ``guard:hf:/models/Qwen3Guard-Gen-0.6B`` or
-  ``guard:hf:tiny?style=llamaguard`` (options: ``style``, ``max_new_tokens``, ``device``,
-  ``dtype``). Guard judges are wrapped in a cache so a lock-step round is judged in one
-  batch.
+  registered text generator (:mod:`agents.generators`), e.g.
+  ``guard:hf:/models/Qwen3Guard-Gen-0.6B`` or ``guard:hf:tiny?style=llamaguard``. Judge
+  options: ``style``, ``prompt_mode``, ``max_new_tokens``; every other option is the
+  generator's loader option (``device``, ``dtype``, ``batch_size`` for ``hf``). Guard
+  judges are wrapped in a cache so a lock-step round is judged in one batch.
+
+The guard gets its model from the same registry as the agents, so ``-a hf:tiny -d
+hf:tiny --judge guard:hf:tiny`` loads the tiny model once per process. It decodes
+greedily: a verdict must be a function of (prompt, response), which is also what lets
+the cache reuse it, and it needs no seeds.
 
 The judge lives in ``envs`` (it is part of the game); building one from a model needs
 a generation backend from ``agents``, which is why this factory sits in ``arena``.
@@ -16,7 +22,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, cast
 
-from agents.backends.base import SamplingParams
+from agents.backends.base import SamplingParams, TextGenerator
+from agents.generators import GeneratorSpec, acquire_generator, generator_kind
 from agents.registry import parse_spec
 from envs.attack_defense.judges import (
     CachedJudge,
@@ -29,7 +36,23 @@ from envs.attack_defense.judges import (
 from envs.errors import ArenaError
 
 _GUARD_STYLES = ("qwen3guard", "llamaguard")
-_GUARD_OPTIONS = ("style", "prompt_mode", "max_new_tokens", "batch_size", "device", "dtype")
+#: The judge's own options; the rest of a guard spec's options go to the generator.
+_JUDGE_OPTIONS = ("style", "prompt_mode", "max_new_tokens")
+
+
+class GuardCachedJudge(CachedJudge):
+    """A cached guard judge that owns a shared generator handle.
+
+    :class:`CachedJudge` has no ``close``; this one gives the generator back, so the
+    model is freed once the agents sharing it are closed too. Closing twice is harmless.
+    """
+
+    def __init__(self, inner: Judge, generator: TextGenerator) -> None:
+        super().__init__(inner)
+        self.generator = generator
+
+    def close(self) -> None:
+        self.generator.close()
 
 
 def make_judge(spec: str) -> Judge:
@@ -50,18 +73,16 @@ def _make_guard_judge(generator_spec: str) -> Judge:
             "The guard judge names no model.", "write guard:hf:PATH, e.g. guard:hf:tiny."
         )
     kind, argument, options = parse_spec(generator_spec)
-    if kind != "hf":
-        raise ArenaError(
-            f"Guard judge backend {kind!r} is not supported.",
-            "use guard:hf:PATH (a Hugging Face guard model such as Qwen3Guard-Gen).",
-        )
+    loader_options = generator_kind(kind).options  # unknown kind: "not supported"
     if not argument:
-        raise ArenaError("The guard judge names no model.", "write guard:hf:PATH or guard:hf:tiny.")
-    unknown = sorted(set(options) - set(_GUARD_OPTIONS))
+        raise ArenaError(
+            "The guard judge names no model.", f"write guard:{kind}:PATH, e.g. guard:hf:tiny."
+        )
+    unknown = sorted(set(options) - {*_JUDGE_OPTIONS, *loader_options})
     if unknown:
         raise ArenaError(
             f"Unknown guard judge option(s) {', '.join(unknown)} in {generator_spec!r}.",
-            f"use: {', '.join(_GUARD_OPTIONS)}.",
+            f"use: {', '.join((*_JUDGE_OPTIONS, *loader_options))}.",
         )
     style = options.get("style", "qwen3guard")
     if style != "qwen3guard" and style != "llamaguard":
@@ -74,31 +95,33 @@ def _make_guard_judge(generator_spec: str) -> Judge:
             f"Unknown guard prompt_mode {prompt_mode!r}.",
             "use 'native' (the guard's own template) or 'instructed' (any instruct model).",
         )
+    raw_tokens = options.get("max_new_tokens", "64")
     try:
-        max_new_tokens = int(options.get("max_new_tokens", "64"))
-        batch_size = int(options.get("batch_size", "32"))
+        max_new_tokens = int(raw_tokens)
     except ValueError as exc:
         raise ArenaError(
-            "Guard options max_new_tokens and batch_size must be integers.",
-            "e.g. ?max_new_tokens=64&batch_size=32.",
+            f"Guard option max_new_tokens={raw_tokens!r} is not a whole number.",
+            "e.g. ?max_new_tokens=64.",
         ) from exc
-    from agents.backends.hf import HFGenerator
-    from agents.tiny import ensure_tiny_model
-
-    path = str(ensure_tiny_model()) if argument == "tiny" else argument
-    kwargs: dict[str, Any] = {k: options[k] for k in ("device", "dtype") if k in options}
-    generator = HFGenerator(path, batch_size=batch_size, **kwargs)
-    sampling = SamplingParams(max_new_tokens=max_new_tokens, temperature=0.0)
+    try:
+        sampling = SamplingParams(max_new_tokens=max_new_tokens, temperature=0.0)
+    except ArenaError as exc:
+        raise ArenaError(f"Bad guard judge option: {exc.message}", exc.fix) from None
+    spec = GeneratorSpec(kind, argument, {k: v for k, v in options.items() if k in loader_options})
+    generator = acquire_generator(spec)
 
     def generate(chats: Any) -> list[str]:
         return generator.generate(chats, sampling)
 
-    info = {**generator.describe(), "sampling": dataclasses.asdict(sampling)}
-    return CachedJudge(
-        GuardJudge(
+    try:
+        info = {**generator.describe(), "sampling": dataclasses.asdict(sampling)}
+        judge = GuardJudge(
             generate,
             style=cast(GuardStyle, style),  # validated above
             prompt_mode=cast(PromptMode, prompt_mode),
             generator_info=info,
         )
-    )
+    except BaseException:
+        generator.close()
+        raise
+    return GuardCachedJudge(judge, generator)

@@ -1,121 +1,280 @@
-"""Lock-step matches: many episodes of one AEC environment, each agent called once a round.
+"""Lock-step matches: many episodes of one environment, each agent called once a round.
 
-A *round* advances every unfinished game by one move. All games whose current agent is
-``a`` are collected and ``a.act_batch`` is called once with their observations, so an
-LLM agent generates for the whole batch at once and a scripted agent pays Python
-overhead once. Before a round's moves are applied, the judge requests they will cause
-are prefetched in one batch when the environment and judge support it
-(``raw_env.judge_requests`` + ``CachedJudge.prefetch``).
+A *round* advances every live game by one move. All games whose current agent is ``a``
+are collected and ``a.act_batch`` is called once with their observations, so an LLM agent
+generates for the whole batch at once and a scripted agent pays Python overhead once.
+Parallel environments (simultaneous moves) are stepped natively: each seat is asked once
+per round for all live games, then every game steps with its joint action.
 
-Episode ``i`` of a match is reset with seed ``base_seed + i``, so two matches with the
-same base seed play the same seed prompts (paired comparisons across agents).
+**Continuous batching.** ``batch_size`` games are in flight; when one finishes, its slot
+is refilled at once with the next episode, so a batch stays full and never waits for its
+longest game. Results are yielded in the order of ``episode_seeds`` all the same.
+
+**Per-episode randomness** (:mod:`envs.seeding`). Episode ``i`` is reset with
+``episode_seeds[i]``, and every draw an agent makes for it uses
+``draw_seed(run_seed, episode_seed, seat, move)``, passed as ``act_batch(observations,
+seeds)``. So an episode's transcript depends on nothing but its seeds and the inputs:
+not the batch size, the order, the split into chunks or a restart.
+
+**Batched judging.** Before a round's moves are applied, the judge requests they will
+cause are prefetched in one batch where the environment declares
+:class:`~envs.game_spec.JudgesInBatches` and its judge :class:`~envs.game_spec.BatchJudge`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from pettingzoo import AECEnv
-
-from agents.base import Agent
+from agents.base import Agent, accepts_seeds
 from envs.errors import IllegalActionError
+from envs.game_spec import BatchJudge, JudgesInBatches, RecordsEpisodes
+from envs.seeding import _seat_code, mix64, move_seed
+
+_MASK64 = (1 << 64) - 1
 
 
 @dataclass(frozen=True)
 class EpisodeResult:
-    """One finished episode: its index and seed, final rewards, and the env's record."""
+    """One finished episode: its index and seed, total rewards, the env's record, and
+    the first action each seat played (so a mixed agent can label its strategy)."""
 
     index: int
     seed: int
     rewards: dict[str, float]
     record: dict[str, Any]
+    first_actions: dict[str, Any] = field(default_factory=dict)
+
+
+class _Slot:
+    """One game in flight: its environment and the bookkeeping of the current episode."""
+
+    __slots__ = ("env", "first", "index", "live", "moves", "obs", "seed", "streams", "totals")
+
+    def __init__(self, env: Any) -> None:
+        self.env = env
+        self.index = -1
+        self.seed = 0
+        self.totals: dict[str, float] = {}
+        self.streams: dict[str, int] = {}
+        self.moves: dict[str, int] = {}
+        self.first: dict[str, Any] = {}
+        self.obs: dict[str, Any] = {}
+        self.live = False
+
+
+class _Seeder:
+    """Per-(episode, seat) random streams; each move gets the next seed of its stream."""
+
+    def __init__(self, run_seed: int, seats: Sequence[str]) -> None:
+        self.run = mix64(run_seed & _MASK64)
+        self.codes = {seat: _seat_code(seat) for seat in seats}
+
+    def start(self, slot: _Slot) -> None:
+        slot.streams = {}
+        slot.moves = dict.fromkeys(self.codes, 0)
+
+    def next(self, slot: _Slot, seat: str) -> int:
+        stream = slot.streams.get(seat)
+        if stream is None:
+            stream = mix64(mix64(self.run ^ (slot.seed & _MASK64)) ^ self.codes[seat])
+            slot.streams[seat] = stream
+        move = slot.moves[seat]
+        slot.moves[seat] = move + 1
+        return move_seed(stream, move)
+
+
+def _wants_seeds(agent: Agent) -> bool:
+    """Deterministic agents (``stochastic = False``) and pre-contract agents get none."""
+    return bool(getattr(agent, "stochastic", True)) and accepts_seeds(agent)
 
 
 def play_episodes(
-    make_env: Callable[[], AECEnv],
+    make_env: Callable[[], Any],
     agents: Mapping[str, Agent],
+    episode_seeds: Sequence[int],
     *,
-    episodes: int,
-    base_seed: int = 0,
+    run_seed: int = 0,
     batch_size: int = 64,
+    parallel: bool = False,
 ) -> Iterator[EpisodeResult]:
-    """Play ``episodes`` games in lock-step batches of ``batch_size``; yield each result.
+    """Play one episode per seed in lock-step, ``batch_size`` at a time; yield in order.
 
-    Results come out in episode order, a batch at a time.
+    ``make_env()`` builds one environment: an AEC environment, or a PettingZoo parallel
+    environment when ``parallel`` is true. ``agents`` maps every seat to its agent (one
+    agent may sit in several seats).
     """
-    batch_size = max(1, min(batch_size, episodes)) if episodes > 0 else 1
-    wrapped = [make_env() for _ in range(batch_size)]
-    for start in range(0, episodes, batch_size):
-        count = min(batch_size, episodes - start)
-        for offset, game in enumerate(wrapped[:count]):
-            game.reset(seed=base_seed + start + offset)
-        # After a reset through the wrappers, step the raw environments: this loop keeps
-        # the AEC order itself, and the wrappers' attribute forwarding costs ~20% here.
-        games = [game.unwrapped for game in wrapped[:count]]
-        totals = [dict.fromkeys(game.possible_agents, 0.0) for game in games]
-        live = list(range(count))
-        while live:
-            by_agent: dict[str, list[int]] = {}
-            for i in live:
-                by_agent.setdefault(games[i].agent_selection, []).append(i)
-            for agent_name, indices in by_agent.items():
-                _play_round(games, indices, agent_name, agents, totals)
-            live = [i for i in live if games[i].agents]
-        for offset, game in enumerate(games):
-            record = game.episode_record() if hasattr(game, "episode_record") else {}
-            yield EpisodeResult(
-                index=start + offset,
-                seed=base_seed + start + offset,
-                rewards=totals[offset],
-                record=record,
-            )
+    seeds = [int(s) for s in episode_seeds]
+    if not seeds:
+        return
+    width = max(1, min(int(batch_size), len(seeds)))
+    seat_names = list(agents)
+    seeder = _Seeder(run_seed, seat_names)
+    seeded = {seat: _wants_seeds(agent) for seat, agent in agents.items()}
+    slots = [_Slot(make_env()) for _ in range(width)]
+    runner = _ParallelRunner if parallel else _AECRunner
+    engine = runner(slots, agents, seeder, seeded)
+    pending = iter(enumerate(seeds))
+    ready: dict[int, EpisodeResult] = {}
+    next_index = 0
+    for slot in slots:
+        engine.start(slot, next(pending, None))
+    while any(slot.live for slot in slots):
+        for slot in engine.round():
+            ready[slot.index] = engine.finish(slot)
+            engine.start(slot, next(pending, None))
+        while next_index in ready:
+            yield ready.pop(next_index)
+            next_index += 1
+    while next_index in ready:  # pragma: no cover - every result is yielded above
+        yield ready.pop(next_index)
+        next_index += 1
 
 
-def _play_round(
-    games: list[AECEnv],
-    indices: list[int],
-    agent_name: str,
-    agents: Mapping[str, Agent],
-    totals: list[dict[str, float]],
-) -> None:
-    """Advance each game in ``indices`` by one move of ``agent_name``."""
-    acting: list[int] = []
-    finished: list[int] = []
-    observations = []
-    for i in indices:
-        game = games[i]
-        if game.terminations[agent_name] or game.truncations[agent_name]:
-            finished.append(i)
+class _Runner:
+    def __init__(
+        self,
+        slots: list[_Slot],
+        agents: Mapping[str, Agent],
+        seeder: _Seeder,
+        seeded: Mapping[str, bool],
+    ) -> None:
+        self.slots = slots
+        self.agents = agents
+        self.seeder = seeder
+        self.seeded = seeded
+        raw = self.raw(slots[0])
+        self.records = isinstance(raw, RecordsEpisodes)
+
+    def raw(self, slot: _Slot) -> Any:
+        return slot.env
+
+    def start(self, slot: _Slot, item: tuple[int, int] | None) -> None:
+        if item is None:
+            slot.live = False
+            return
+        slot.index, slot.seed = item
+        slot.first = {}
+        self.seeder.start(slot)
+        slot.live = True
+        self.reset(slot)
+
+    def reset(self, slot: _Slot) -> None:
+        raise NotImplementedError
+
+    def round(self) -> list[_Slot]:
+        raise NotImplementedError
+
+    def finish(self, slot: _Slot) -> EpisodeResult:
+        raw = self.raw(slot)
+        record = raw.episode_record() if self.records else {}
+        return EpisodeResult(slot.index, slot.seed, slot.totals, record, slot.first)
+
+    def act(self, seat: str, live: list[_Slot], observations: list[Any]) -> list[Any]:
+        agent = self.agents[seat]
+        if self.seeded[seat]:
+            seeder = self.seeder
+            actions = agent.act_batch(observations, [seeder.next(slot, seat) for slot in live])
         else:
-            acting.append(i)
-            observations.append(game.observe(agent_name))
-    for i in finished:
-        games[i].step(None)
-    if not acting:
-        return
-    agent = agents[agent_name]
-    actions = agent.act_batch(observations)
-    if len(actions) != len(acting):
-        raise IllegalActionError(
-            f"Agent {agent.spec or type(agent).__name__!r} returned {len(actions)} actions "
-            f"for {len(acting)} observations.",
-            "act_batch must return exactly one action per observation, in order.",
-        )
-    _prefetch_judgements([games[i] for i in acting], actions)
-    for i, action in zip(acting, actions, strict=True):
-        game = games[i]
-        game.step(action)
-        for name, reward in game.rewards.items():
-            totals[i][name] += float(reward)
+            actions = agent.act_batch(observations)
+        if len(actions) != len(live):
+            raise IllegalActionError(
+                f"Agent {agent.spec or type(agent).__name__!r} returned {len(actions)} actions "
+                f"for {len(live)} observations.",
+                "act_batch must return exactly one action per observation, in order.",
+            )
+        for slot, action in zip(live, actions, strict=True):
+            if seat not in slot.first:
+                slot.first[seat] = action
+        return actions
 
 
-def _prefetch_judgements(games: list[AECEnv], actions: list[Any]) -> None:
-    """Judge every pair this round will need in one batched call, where supported."""
-    prefetch = getattr(getattr(games[0], "judge", None), "prefetch", None)
-    if prefetch is None or not hasattr(games[0], "judge_requests"):
-        return
+class _AECRunner(_Runner):
+    """Turn-based games: group live games by whose turn it is."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        raw = self.raw(self.slots[0])
+        self.prefetch = isinstance(raw, JudgesInBatches) and isinstance(raw.judge, BatchJudge)
+
+    def raw(self, slot: _Slot) -> Any:
+        return slot.env.unwrapped
+
+    def reset(self, slot: _Slot) -> None:
+        slot.env.reset(seed=slot.seed)
+        # After a reset through the wrappers, step the raw environment: this loop keeps
+        # the AEC order itself, and the wrappers' attribute forwarding costs ~20% here.
+        slot.totals = dict.fromkeys(slot.env.unwrapped.possible_agents, 0.0)
+
+    def round(self) -> list[_Slot]:
+        by_seat: dict[str, list[_Slot]] = {}
+        for slot in self.slots:
+            if slot.live:
+                by_seat.setdefault(slot.env.unwrapped.agent_selection, []).append(slot)
+        for seat, group in by_seat.items():
+            self._move(seat, group)
+        done = [slot for slot in self.slots if slot.live and not slot.env.unwrapped.agents]
+        for slot in done:
+            slot.live = False
+        return done
+
+    def _move(self, seat: str, group: list[_Slot]) -> None:
+        acting: list[_Slot] = []
+        observations = []
+        for slot in group:
+            game = slot.env.unwrapped
+            if game.terminations[seat] or game.truncations[seat]:
+                game.step(None)
+                continue
+            acting.append(slot)
+            observations.append(game.observe(seat))
+        if not acting:
+            return
+        actions = self.act(seat, acting, observations)
+        games = [slot.env.unwrapped for slot in acting]
+        if self.prefetch:
+            _prefetch_judgements(games, actions)
+        for slot, game, action in zip(acting, games, actions, strict=True):
+            game.step(action)
+            totals = slot.totals
+            for name, reward in game.rewards.items():
+                totals[name] += float(reward)
+
+
+class _ParallelRunner(_Runner):
+    """Simultaneous-move games: every live seat acts, then each game steps once."""
+
+    def reset(self, slot: _Slot) -> None:
+        observations, _ = slot.env.reset(seed=slot.seed)
+        slot.obs = observations
+        slot.totals = dict.fromkeys(slot.env.possible_agents, 0.0)
+
+    def round(self) -> list[_Slot]:
+        live = [slot for slot in self.slots if slot.live]
+        joint: dict[int, dict[str, Any]] = {id(slot): {} for slot in live}
+        for seat in self.agents:
+            acting = [slot for slot in live if seat in slot.env.agents]
+            if not acting:
+                continue
+            actions = self.act(seat, acting, [slot.obs[seat] for slot in acting])
+            for slot, action in zip(acting, actions, strict=True):
+                joint[id(slot)][seat] = action
+        done = []
+        for slot in live:
+            observations, rewards, _, _, _ = slot.env.step(joint[id(slot)])
+            slot.obs = observations
+            totals = slot.totals
+            for name, reward in rewards.items():
+                totals[name] += float(reward)
+            if not slot.env.agents:
+                slot.live = False
+                done.append(slot)
+        return done
+
+
+def _prefetch_judgements(games: list[Any], actions: list[Any]) -> None:
+    """Judge every pair this round will need in one batched call."""
     prompts: list[str] = []
     responses: list[str] = []
     for game, action in zip(games, actions, strict=True):
@@ -125,4 +284,4 @@ def _prefetch_judgements(games: list[AECEnv], actions: list[Any]) -> None:
             prompts.append(prompt)
             responses.append(response)
     if prompts:
-        prefetch(prompts, responses)
+        games[0].judge.prefetch(prompts, responses)

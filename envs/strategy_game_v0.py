@@ -8,16 +8,19 @@
 ``raw_env`` is the parallel environment class (the game is simultaneous, so parallel is
 its native form); ``parallel_env(**kw)`` builds it and ``env(**kw)`` wraps it for the
 AEC API with :func:`pettingzoo.utils.conversions.parallel_to_aec`. Settings and every
-modelling choice: :mod:`envs.strategy_game.model`.
+modelling choice: :mod:`envs.strategy_game.model`. ``GAME`` is what the engine needs
+(``arena play strategy_game``): seats, :class:`StrategyGameConfig`, the summary.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from pettingzoo import AECEnv
 from pettingzoo.utils.conversions import parallel_to_aec
 
+from envs.game_spec import GameSpec, config_hash
 from envs.strategy_game import (
     ATTACKER,
     DEFAULT_STRATEGIES,
@@ -27,6 +30,8 @@ from envs.strategy_game import (
     StrategyGameEnv,
     StrategyGameModel,
 )
+from envs.strategy_game.config import FLAG_HELP, StrategyGameConfig
+from envs.strategy_game.summary import summarize
 
 raw_env = StrategyGameEnv
 
@@ -41,12 +46,43 @@ def env(**kwargs: Any) -> AECEnv:
     return parallel_to_aec(parallel_env(**kwargs))
 
 
+def make_env(config: StrategyGameConfig, judge: Any = None) -> StrategyGameEnv:
+    """The parallel environment for ``config`` (the engine steps parallel games natively)."""
+    del judge  # not a judged game
+    return StrategyGameEnv(rounds=config.rounds, model=config.model)
+
+
+@lru_cache(maxsize=16)
+def _normal_form(key: str, config: StrategyGameConfig) -> Any:
+    del key
+    return make_env(config).to_normal_form()
+
+
+def normal_form(config: StrategyGameConfig) -> Any:
+    """The exact one-round normal form (solved once per config and process)."""
+    return _normal_form(config_hash(config), config)
+
+
+GAME = GameSpec(
+    name="strategy_game_v0",
+    seats=(ATTACKER, DEFENDER),
+    config_class=StrategyGameConfig,
+    make_env=make_env,
+    summarize=summarize,
+    parallel=True,
+    normal_form=normal_form,
+    flag_help=FLAG_HELP,
+    description="Abstract attacker-defender game (MAGIC strategies x RAPO risk model).",
+)
+
 __all__ = [
     "ATTACKER",
     "DEFAULT_STRATEGIES",
     "DEFENDER",
+    "GAME",
     "AttackStrategy",
     "RiskModel",
+    "StrategyGameConfig",
     "StrategyGameModel",
     "env",
     "parallel_env",

@@ -30,7 +30,11 @@ def test_tiny_build_is_idempotent(tmp_path: Path, cli: CliRunner) -> None:
 
 def test_usage_errors_exit_2(cli: CliRunner) -> None:
     code, _, err = cli(["play"])
-    assert code == 2 and "Missing argument" in err
+    assert code == 2 and "Missing environment" in err and "strategy_game" in err
+    code, _, err = cli(["play", "attack_defense", "--bogus"])
+    assert code == 2 and err.count("\n") == 1 and "--bogus" in err and "Fix:" in err
+    code, _, err = cli(["theory", "solve"])
+    assert code == 2 and err.startswith("error: Missing argument") and err.count("\n") == 1
 
 
 def test_report_needs_a_finished_run(tmp_path: Path, cli: CliRunner) -> None:

@@ -43,7 +43,8 @@ def test_play_writes_episodes_manifest_and_table(tmp_path: Path, cli: CliRunner)
     lines = (run / "episodes.jsonl").read_text().splitlines()
     assert len(lines) == 80
     record = json.loads(lines[0])
-    assert {"seed_id", "seed_label", "turns", "rewards", "attacker", "defender"} <= set(record)
+    assert {"seed_id", "seed_label", "turns", "rewards", "agents", "labels"} <= set(record)
+    assert record["agents"] == {"attacker": "scripted:role-play", "defender": "scripted:keyword-filter"}
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["episodes"] == 80
     assert manifest["judge_settings"] == {"controversial_as": "unsafe", "unparsable_as": "unsafe"}
@@ -74,7 +75,9 @@ def assert_clean_error(
     code: int, err: str, tmp_path: Path, *needles: str, partial_ok: bool = False
 ) -> None:
     assert code == 2
-    lines = [line for line in err.strip().splitlines() if line.strip()]
+    lines = [
+        line for line in err.strip().splitlines() if line.strip() and not line.startswith("warning:")
+    ]
     assert len(lines) == 1, err
     assert lines[0].startswith("error: ") and "Fix:" in lines[0]
     assert "Traceback" not in err
@@ -257,6 +260,7 @@ def test_play_with_the_tiny_llm_defender_multi_turn(tmp_path: Path, cli: CliRunn
     lines = (tmp_path / "runs" / "r" / "episodes.jsonl").read_text().splitlines()
     assert len(lines) == 6
     manifest = json.loads((tmp_path / "runs" / "r" / "manifest.json").read_text())
-    defender = manifest["agents"]["defender"]
+    (defender,) = manifest["agents"]["defender"]
     assert defender["spec"] == "hf:tiny?max_new_tokens=12"
-    assert "sha256" in json.dumps(defender)
+    sha = defender["generator"]["weights_sha256"]
+    assert isinstance(sha, str) and len(sha) == 64 and int(sha, 16) >= 0

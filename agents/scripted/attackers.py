@@ -450,7 +450,7 @@ class ScriptedAttacker(Agent):
         self._salt = zlib.crc32(str(seed).encode("ascii"))
         self._memo: dict[tuple[Chain, int, str, str], str] = {}
 
-    def _chain_for(self, observation: Mapping[str, Any]) -> Chain:
+    def _chain_for(self, observation: Mapping[str, Any], seed: int | None = None) -> Chain:
         return self.chain
 
     def think(self, base: Chain, turn: int, seed_label: str) -> str:
@@ -476,16 +476,21 @@ class ScriptedAttacker(Agent):
         answer = apply_chain(played, seed_text, episode_key(self._salt, turn, seed_text))
         return format_attack(self.think(base, turn, seed_label), answer)
 
-    def act_batch(self, observations: Sequence[Mapping[str, Any]]) -> list[str]:
+    #: A fixed chain is a pure function of the observation: the runner skips its seeds.
+    stochastic = False
+
+    def act_batch(
+        self, observations: Sequence[Mapping[str, Any]], seeds: Sequence[int] | None = None
+    ) -> list[str]:
         # Outputs are pure in (chain, turn, label, seed text) and seed pools repeat, so a
         # bounded memo makes the common case one dict lookup.
         memo = self._memo
         out = []
-        for obs in observations:
+        for position, obs in enumerate(observations):
             seed_text: str = obs["seed"]
             turn = int(obs.get("turn", 0))
             label = "benign" if obs.get("seed_label") == "benign" else "harmful"
-            base = self._chain_for(obs)
+            base = self._chain_for(obs, None if seeds is None else seeds[position])
             key = (base, turn, label, seed_text)
             text = memo.get(key)
             if text is None:
@@ -512,9 +517,11 @@ class ScriptedAttacker(Agent):
 class RandomAttacker(ScriptedAttacker):
     """Draws a chain per episode: ``depth`` distinct strategies, at most one encoding, last.
 
-    The draw happens at turn 0 from a ``random.Random`` seeded with the agent seed (so a
-    fixed seed and observation order replay exactly; no seed means seed 0, never OS
-    entropy; :meth:`reset` with a seed reseeds, ``reset(None)`` keeps the stream going).
+    The draw happens at turn 0 from a ``random.Random`` seeded with the per-episode seed
+    the runner passes (:mod:`envs.seeding`), so an episode draws the same chain whatever
+    else is in its batch. Called without seeds (outside a match), it falls back to one
+    stream seeded with the agent seed (no seed means seed 0, never OS entropy;
+    :meth:`reset` with a seed reseeds it).
     At later turns the chain is read back from the attacker's own previous think
     (``Plan: …``), which the environment shows it, so no per-episode state is kept; a
     later turn without such a think draws afresh.
@@ -534,6 +541,9 @@ class RandomAttacker(ScriptedAttacker):
         self._names = tuple(STRATEGIES)
         self._rng = random.Random(0 if seed is None else seed)
 
+    #: Draws a chain per episode: the runner must pass per-episode seeds.
+    stochastic = True
+
     def label_action(self, action: Any) -> str | None:
         return plan_of(action) if isinstance(action, str) else None
 
@@ -541,12 +551,13 @@ class RandomAttacker(ScriptedAttacker):
         if seed is not None:
             self._rng = random.Random(seed)
 
-    def draw(self) -> Chain:
+    def draw(self, seed: int | None = None) -> Chain:
         """``depth`` distinct strategies in drawn order, at most one encoding, moved last."""
+        rng = self._rng if seed is None else random.Random(seed)
         picks: list[str] = []
         has_encoding = False
         while len(picks) < self.depth:
-            name = self._rng.choice(self._names)
+            name = rng.choice(self._names)
             if name in picks or (has_encoding and name in ENCODINGS):
                 continue
             has_encoding = has_encoding or name in ENCODINGS
@@ -554,7 +565,7 @@ class RandomAttacker(ScriptedAttacker):
         picks.sort(key=lambda n: n in ENCODINGS)  # stable: wrappers keep drawn order
         return tuple(STRATEGIES[n] for n in picks)
 
-    def _chain_for(self, observation: Mapping[str, Any]) -> Chain:
+    def _chain_for(self, observation: Mapping[str, Any], seed: int | None = None) -> Chain:
         if int(observation.get("turn", 0)) > 0:
             for message in reversed(observation.get("messages", ())):
                 if message.get("role") == "assistant":
@@ -565,7 +576,7 @@ class RandomAttacker(ScriptedAttacker):
                         except AgentSpecError:
                             break
                     break
-        return self.draw()
+        return self.draw(seed)
 
     def describe(self) -> dict[str, Any]:
         return {

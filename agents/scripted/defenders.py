@@ -86,6 +86,8 @@ class ScriptedDefender(Agent):
     """Base: ``refuses(prompt)`` decides; the reply is :data:`REFUSAL` or :func:`comply`."""
 
     name = ""
+    #: Refusal is a pure function of the prompt: the runner skips its seeds.
+    stochastic = False
 
     def __init__(self) -> None:
         self.strategy_label = self.name
@@ -94,7 +96,9 @@ class ScriptedDefender(Agent):
     def refuses(self, prompt: str) -> bool:
         """Whether this defender refuses ``prompt``."""
 
-    def act_batch(self, observations: Sequence[Mapping[str, Any]]) -> list[str]:
+    def act_batch(
+        self, observations: Sequence[Mapping[str, Any]], seeds: Sequence[int] | None = None
+    ) -> list[str]:
         refuses = self.refuses
         return [
             REFUSAL if refuses(p) else comply(p) for p in (obs["prompt"] for obs in observations)
@@ -117,7 +121,9 @@ class RefuseAll(ScriptedDefender):
     def refuses(self, prompt: str) -> bool:
         return True
 
-    def act_batch(self, observations: Sequence[Mapping[str, Any]]) -> list[str]:
+    def act_batch(
+        self, observations: Sequence[Mapping[str, Any]], seeds: Sequence[int] | None = None
+    ) -> list[str]:
         return [REFUSAL] * len(observations)
 
 
@@ -129,7 +135,9 @@ class ComplyAll(ScriptedDefender):
     def refuses(self, prompt: str) -> bool:
         return False
 
-    def act_batch(self, observations: Sequence[Mapping[str, Any]]) -> list[str]:
+    def act_batch(
+        self, observations: Sequence[Mapping[str, Any]], seeds: Sequence[int] | None = None
+    ) -> list[str]:
         return [comply(obs["prompt"]) for obs in observations]
 
 

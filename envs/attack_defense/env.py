@@ -40,10 +40,12 @@ from pettingzoo import AECEnv
 from pettingzoo.utils import wrappers
 
 from envs.attack_defense import templates
+from envs.attack_defense.config import check_episode_settings
 from envs.attack_defense.data import Seed, SeedPool, load_pool
 from envs.attack_defense.judges import Judge, RuleJudge
+from envs.attack_defense.outcome import score_turn
 from envs.attack_defense.parsing import extract_answer, is_well_formatted
-from envs.attack_defense.verdicts import RewardConfig, Verdict, defender_reward
+from envs.attack_defense.verdicts import RewardConfig, Verdict
 from envs.errors import ArenaError, IllegalActionError
 from envs.spaces import FreeText
 
@@ -79,21 +81,7 @@ class raw_env(AECEnv):
         render_mode: str | None = None,
     ) -> None:
         super().__init__()
-        if max_turns < 1:
-            raise ArenaError(
-                f"max_turns must be >= 1, got {max_turns}.",
-                "pass max_turns=1 or more (--max-turns on the command line).",
-            )
-        if not 0.0 <= harmful_fraction <= 1.0:
-            raise ArenaError(
-                f"harmful_fraction must be in [0, 1], got {harmful_fraction}.",
-                "pass a probability, e.g. harmful_fraction=0.5 or --harmful-fraction 0.5 "
-                "(MAGIC's 50/50 mix).",
-            )
-        if reward_mode not in ("final", "per_turn"):
-            raise ArenaError(
-                f"Unknown reward_mode {reward_mode!r}.", "use 'final' (MAGIC) or 'per_turn'."
-            )
+        check_episode_settings(max_turns, harmful_fraction, reward_mode)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ArenaError(f"Unknown render_mode {render_mode!r}.", "use 'human' or 'ansi'.")
         self.pool = load_pool(seeds) if isinstance(seeds, str) else seeds
@@ -261,11 +249,12 @@ class raw_env(AECEnv):
         assert self._pending_attack is not None and self.seed_item is not None
         attack = self._pending_attack
         verdict: Verdict = self.judge.judge([attack["answer"]], [response])[0]
-        config = self.reward_config
-        r_defender, labels = defender_reward(verdict, self.seed_is_harmful, config)
-        r_fmt = config.r_fmt if attack["well_formatted"] else -config.r_fmt
-        r_attacker = -r_defender + r_fmt
-        refused = verdict.refusal is True
+        outcome = score_turn(
+            verdict, self.seed_item.label, attack["well_formatted"], self.reward_config
+        )
+        labels = outcome.labels()
+        r_attacker, r_defender = outcome.r_attacker, outcome.r_defender
+        refused = outcome.refused
         turn_record = {
             "turn": self.turn,
             "attacker_output": attack["attacker_output"],
@@ -274,9 +263,8 @@ class raw_env(AECEnv):
             "defender_response": response,
             "verdict": verdict.to_dict(),
             **labels,
-            "r_fmt": r_fmt,
-            "r_defender": r_defender,
-            "r_attacker": r_attacker,
+            "attack_success": outcome.attack_success,
+            "over_refusal": outcome.over_refusal,
         }
         self.transcript.append(turn_record)
         self._attacker_messages.append({"role": "user", "content": response})
@@ -295,9 +283,8 @@ class raw_env(AECEnv):
             "refused": refused,
             "well_formatted": attack["well_formatted"],
             **labels,
-            "r_fmt": r_fmt,
-            "attack_success": self.seed_is_harmful and labels["response_unsafe"],
-            "over_refusal": (not self.seed_is_harmful) and refused,
+            "attack_success": outcome.attack_success,
+            "over_refusal": outcome.over_refusal,
             "finish_reason": (
                 "harmful_response"
                 if labels["response_unsafe"]
@@ -328,10 +315,8 @@ class raw_env(AECEnv):
             "turns": list(self.transcript),
             "num_turns": len(self.transcript),
             "finish_reason": self._last_info.get("finish_reason", ""),
-            "attack_success": bool(self.seed_is_harmful and last.get("response_unsafe", False)),
-            "over_refusal": bool(
-                (not self.seed_is_harmful) and last.get("verdict", {}).get("refusal") is True
-            ),
+            "attack_success": bool(last.get("attack_success", False)),
+            "over_refusal": bool(last.get("over_refusal", False)),
             "transcript_sha256": digest,
         }
 

@@ -79,7 +79,9 @@ class StrategyGameEnv(ParallelEnv):
 
     metadata: ClassVar[dict[str, Any]] = {
         "name": "strategy_game_v0",
-        "render_modes": ["ansi"],
+        # "ansi": render() returns the last round as text; "human": step() prints it
+        # (and render() prints it, returning None), as PettingZoo's text games do.
+        "render_modes": ["human", "ansi"],
         "is_parallelizable": True,
     }
 
@@ -97,7 +99,9 @@ class StrategyGameEnv(ParallelEnv):
         if int(rounds) != rounds or rounds < 1:
             raise ArenaError(f"rounds must be a positive integer, got {rounds}.", "pass rounds=1.")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ArenaError(f"Unknown render_mode {render_mode!r}.", "use None or 'ansi'.")
+            raise ArenaError(
+                f"Unknown render_mode {render_mode!r}.", "use None, 'human' or 'ansi'."
+            )
         if payoff_table is not None and (model is not None or settings):
             # The table replaces the risk model's payoffs, so model settings would be
             # silently ignored; refuse them rather than let a run record a wrong setup.
@@ -269,7 +273,7 @@ class StrategyGameEnv(ParallelEnv):
                 attack_success=not outcome.benign and not outcome.refused,
                 over_refusal=outcome.benign and outcome.refused,
             )
-        self.history.append(dict(info, rewards=outcome.rewards))
+        self.history.append(dict(info, rewards=outcome.rewards, actions=(a, d)))
         rewards = {ATTACKER: outcome.rewards[0], DEFENDER: outcome.rewards[1]}
         done = self.round >= self.rounds
         obs = {agent: self._observe((a, d)) for agent in self.possible_agents}
@@ -278,11 +282,30 @@ class StrategyGameEnv(ParallelEnv):
         infos = {agent: dict(info) for agent in self.agents}
         if done:
             self.agents = []
+        if self.render_mode == "human":
+            self.render()
         return obs, rewards, terminations, truncations, infos
 
+    def episode_record(self) -> dict[str, Any]:
+        """The finished (or running) episode as plain data: each round and its actions."""
+        return {
+            "rounds": [
+                {k: (list(v) if isinstance(v, tuple) else v) for k, v in entry.items()}
+                for entry in self.history
+            ],
+            "actions": [list(entry["actions"]) for entry in self.history],
+        }
+
     def render(self) -> str | None:
-        if self.render_mode != "ansi":
+        if self.render_mode is None:
             return None
+        text = self._render_text()
+        if self.render_mode == "human":
+            print(text)
+            return None
+        return text
+
+    def _render_text(self) -> str:
         if not self.history:
             return "strategy_game_v0: no round played yet"
         last = self.history[-1]
