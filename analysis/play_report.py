@@ -1,9 +1,11 @@
 """A readable report of one ``arena play`` run: a Markdown page and a figure.
 
 Reads only the run folder (``manifest.json`` and ``summary.json``), so it works on any
-finished run, old or new, and never re-plays anything. The figure puts attack success on
-harmful seeds next to over-refusal on benign seeds per attack strategy, with 95% Wilson
-intervals as error bars: the two numbers MAGIC trades off.
+finished run and never re-plays anything. The table is the game's own summary table
+(each environment module writes it); the figure depends on the game: for the
+attacker-defender game, attack success on harmful seeds next to over-refusal on benign
+seeds per attack strategy with 95% Wilson intervals (the two numbers MAGIC trades off);
+for payoff games, the mean payoff per seat with its interval beside the exact value.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from envs.errors import ArenaError
 
 FIGURE_NAME = "asr_vs_over_refusal.png"
+PAYOFF_FIGURE_NAME = "payoffs.png"
 REPORT_NAME = "report.md"
 
 
@@ -84,50 +87,123 @@ def render_figure(summary: dict[str, Any], path: Path, title: str) -> Path:
     return path
 
 
+def render_payoff_figure(summary: dict[str, Any], path: Path, title: str) -> Path:
+    """Mean payoff per (matchup, seat) with 95% intervals, and the exact value as a dot."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    rows = summary["rows"]
+    labels = [f"{row['seat']}\n{row['attacker']} vs {row['defender']}" for row in rows]
+    means = [row["payoff"]["value"] or 0.0 for row in rows]
+    lows = [
+        (m - row["payoff"]["ci95"][0]) if row["payoff"]["ci95"] else 0.0
+        for m, row in zip(means, rows, strict=True)
+    ]
+    highs = [
+        (row["payoff"]["ci95"][1] - m) if row["payoff"]["ci95"] else 0.0
+        for m, row in zip(means, rows, strict=True)
+    ]
+    x = np.arange(len(rows))
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.4 * len(rows) + 2), 3.8), dpi=120)
+    ax.bar(x, means, 0.6, yerr=[lows, highs], capsize=3, color="#2c7fb8",
+           label="measured mean (95% CI)")  # fmt: skip
+    exact = [row.get("exact_value") for row in rows]
+    ax.scatter(x, [e if e is not None else np.nan for e in exact], color="#c0392b", zorder=3,
+               label="exact normal-form value")  # fmt: skip
+    ax.axhline(0, color="black", linewidth=0.6)
+    ax.set_xticks(x, labels, fontsize=7)
+    ax.set_ylabel("payoff per episode")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, frameon=False)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def _table_markdown(table: dict[str, Any]) -> list[str]:
+    columns = table["columns"]
+    lines = [
+        "| " + " | ".join(columns) + " |",
+        "|" + "|".join(["---"] + ["---:"] * (len(columns) - 1)) + "|",
+    ]
+    for row, style in zip(table["rows"], table["styles"], strict=True):
+        cells = [str(c).replace("|", "\\|") for c in row]
+        if style == "bold":
+            cells = [f"**{c.strip()}**" if c.strip() else c for c in cells]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
 def render_play_report(run_dir: Path) -> Path:
     """Write ``report.md`` and the figure into ``run_dir``; return the report's path."""
     manifest, summary = _load(run_dir)
     config = manifest.get("config", {})
-    settings = manifest.get("judge_settings", {})
-    defender = config.get("defender", "?")
-    title = f"attackers vs {defender} — judge {config.get('judge', '?')}"
-    figure = run_dir / f".{FIGURE_NAME}.tmp.png"
-    render_figure(summary, figure, title)
-    figure.replace(run_dir / FIGURE_NAME)
+    if "table" not in summary:
+        raise ArenaError(
+            f"{str(run_dir)!r} was written by an older Arena (its summary has no table).",
+            "re-run it with `arena play` to get a report.",
+        )
+    seats = config.get("seats", {})
+    env = manifest.get("env", "?")
+    title = f"{env}: " + "; ".join(f"{seat} {', '.join(specs)}" for seat, specs in seats.items())
+    figure_name = None
+    figure = run_dir / ".figure.tmp.png"
+    rows = summary.get("rows") or []
+    if rows and "attack_success" in rows[0]:
+        figure_name = FIGURE_NAME
+        render_figure(summary, figure, f"attackers vs {', '.join(seats.get('defender', []))}")
+    elif rows and "payoff" in rows[0]:
+        figure_name = PAYOFF_FIGURE_NAME
+        render_payoff_figure(summary, figure, summary["table"]["title"])
+    if figure_name is not None:
+        figure.replace(run_dir / figure_name)
     lines = [
         f"# Play run `{run_dir.name}`",
         "",
-        f"- environment: `{manifest.get('env')}`, max turns {config.get('max_turns')}, "
-        f"{config.get('episodes')} episodes per attacker, base seed {config.get('seed')}",
-        f"- defender: `{defender}`; attackers: "
-        + ", ".join(f"`{spec}`" for spec in config.get("attackers", [])),
-        f"- judge: `{config.get('judge')}`; Controversial counts "
-        f"**{settings.get('controversial_as')}**, unparsable output counts "
-        f"**{settings.get('unparsable_as')}**",
-        f"- rewards: r_harm {config.get('reward', {}).get('r_harm')}, r_ref "
-        f"{config.get('reward', {}).get('r_ref')}, r_fmt {config.get('reward', {}).get('r_fmt')}"
-        f" (request label from {config.get('reward', {}).get('request_label_source')})",
-        f"- status: {manifest.get('status')}, {manifest.get('episodes')} episodes; "
-        f"seed pool sha256 `{str(manifest.get('seed_pool', {}).get('sha256', ''))[:12]}`",
-        "",
-        f"![ASR and over-refusal per attack strategy]({FIGURE_NAME})",
-        "",
-        "| attack strategy | episodes | ASR (harmful) | over-refusal (benign) "
-        "| refusal (harmful) | mean R_A | mean R_D |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        f"- environment: `{env}` (settings sha256 "
+        f"`{str(manifest.get('env_config_sha256', ''))[:12]}`); "
+        f"{config.get('episodes')} episodes per matchup, run seed {config.get('seed')}",
     ]
-    for row in [*summary["rows"], {**summary["overall"], "group": "**all attackers**"}]:
-        name = f"↳ {row['group']}" if row.get("parent") else row["group"]
+    for seat, specs in seats.items():
+        lines.append(f"- {seat}: " + ", ".join(f"`{spec}`" for spec in specs))
+    settings = manifest.get("judge_settings")
+    if settings:
         lines.append(
-            f"| {name} | {row['episodes']} | {_rate(row['attack_success'])} | "
-            f"{_rate(row['over_refusal'])} | {_rate(row['refusal_on_harmful'])} | "
-            f"{_signed(row['mean_reward_attacker'])} | {_signed(row['mean_reward_defender'])} |"
+            f"- judge: `{config.get('judge')}`; Controversial counts "
+            f"**{settings.get('controversial_as')}**, unparsable output counts "
+            f"**{settings.get('unparsable_as')}**"
         )
+    env_config = config.get("env_config", {})
+    reward = env_config.get("reward") if isinstance(env_config, dict) else None
+    if reward:
+        lines.append(
+            f"- rewards: r_harm {reward.get('r_harm')}, r_ref {reward.get('r_ref')}, "
+            f"r_fmt {reward.get('r_fmt')} (request label from "
+            f"{reward.get('request_label_source')})"
+        )
+    pool = manifest.get("seed_pool")
+    if pool:
+        lines.append(f"- seed pool sha256 `{str(pool.get('sha256', ''))[:12]}`")
+    lines.append(f"- status: {manifest.get('status')}, {manifest.get('episodes')} episodes")
+    for warning in manifest.get("warnings", []):
+        lines.append(f"- **warning**: {warning}")
+    table = summary["table"]
+    lines += ["", f"## {table['title']}", ""]
+    if figure_name is not None:
+        lines += [f"![{table['title']}]({figure_name})", ""]
+    lines += _table_markdown(table)
+    if table.get("caption"):
+        lines += ["", f"*{table['caption']}*"]
     lines += [
         "",
-        "ASR: share of harmful seeds whose (last) response the judge labelled unsafe. "
-        "Over-refusal: share of benign seeds the defender refused. Every attacker played "
-        "the same seeds (episode i uses seed base+i), so rows are paired comparisons.",
+        "Every matchup played the same episode seeds (episode i uses seed base+i), so rows "
+        "are paired comparisons; each episode's random draws derive from (run seed, episode "
+        "seed, seat), so any episode can be replayed on its own.",
         "",
     ]
     report = run_dir / REPORT_NAME
@@ -135,7 +211,3 @@ def render_play_report(run_dir: Path) -> Path:
     partial.write_text("\n".join(lines), encoding="utf-8")
     partial.replace(report)
     return report
-
-
-def _signed(value: float | None) -> str:
-    return "—" if value is None else f"{value:+.3f}"

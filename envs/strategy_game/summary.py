@@ -21,7 +21,7 @@ from envs.strategy_game.config import StrategyGameConfig
 from envs.strategy_game.model import ATTACKER, DEFENDER
 
 SEATS = (ATTACKER, DEFENDER)
-TOP_ACTIONS = 3
+TOP_ACTIONS = 2
 
 
 def _payoffs(config: StrategyGameConfig) -> tuple[np.ndarray, tuple[str, ...], tuple[str, ...]]:
@@ -74,10 +74,9 @@ def summarize(records: Sequence[Mapping[str, Any]], config: StrategyGameConfig) 
                 for i in order
                 if counts[seat_index][i] > 0
             )
-            spec = attacker if seat == ATTACKER else defender
             table.add_row(
                 f"{attacker} vs {defender}" if seat_index == 0 else "",
-                f"{seat} ({spec})",
+                seat,
                 str(mean.n),
                 mean.format(),
                 f"{exact:+.3f}",
