@@ -150,7 +150,6 @@ def render_play_report(run_dir: Path) -> Path:
         )
     seats = config.get("seats", {})
     env = manifest.get("env", "?")
-    title = f"{env}: " + "; ".join(f"{seat} {', '.join(specs)}" for seat, specs in seats.items())
     figure_name = None
     figure = run_dir / ".figure.tmp.png"
     rows = summary.get("rows") or []

@@ -70,7 +70,7 @@ def test_env_config_flags_come_from_the_dataclass(tmp_path: Path, cli: CliRunner
 
 
 def test_unknown_setting_lists_the_valid_ones() -> None:
-    with pytest.raises(ArenaError, match="Unknown setting.*max_turnz.*use any of:.*max_turns"):
+    with pytest.raises(ArenaError, match=r"Unknown setting.*max_turnz.*use any of:.*max_turns"):
         load_game("attack_defense").config({"max_turnz": 2})
 
 
