@@ -28,7 +28,7 @@ try:  # typer >= 0.2x vendors click; older releases use the click package itself
     from typer._click.core import Abort, NoArgsIsHelpError, UsageError
     from typer._click.exceptions import ClickException
 except ImportError:  # pragma: no cover
-    from click.exceptions import (  # type: ignore[assignment,no-redef]
+    from click.exceptions import (  # type: ignore[assignment]
         Abort,
         ClickException,
         NoArgsIsHelpError,
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
     """
     # transformers' own load/save bars would interleave with the rich progress bar.
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    previous: dict[int, Any] = {}
+    previous: dict[signal.Signals, Any] = {}
     if threading.current_thread() is threading.main_thread():
         for signum, what, code in (
             (signal.SIGINT, "interrupted (Ctrl-C)", 130),
@@ -137,11 +137,11 @@ def main(argv: list[str] | None = None) -> None:
         ):
             previous[signum] = signal.signal(signum, _raise_interrupt(what, code))
     try:
-        code = _run(argv)
+        exit_code = _run(argv)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    sys.exit(code)
+    sys.exit(exit_code)
 
 
 def _run(argv: list[str] | None) -> int:

@@ -89,10 +89,12 @@ def _config_flags(game: GameSpec, taken: set[str]) -> list[_Flag]:
         help_text = (field_help(f) or game.flag_help.get(name, "")) + _default_text(f)
         parse: typing.Callable[[Any], Any] = lambda v: v  # noqa: E731
         decls: list[str] = [flag]
+        annotation: Any
         origin = typing.get_origin(tp)
         if origin is typing.Literal:
             choices = [str(a) for a in typing.get_args(tp)]
-            annotation: Any = enum.Enum(f"{name}_choices", {c: c for c in choices}, type=str)
+            choice_type: Any = enum.Enum  # a choice type made at run time
+            annotation = choice_type(f"{name}_choices", {c: c for c in choices}, type=str)
             parse = lambda v: v.value if isinstance(v, enum.Enum) else v  # noqa: E731
         elif origin is tuple:
             args = [a for a in typing.get_args(tp) if a is not Ellipsis]

@@ -172,12 +172,18 @@ def prepare(config: PlayConfig) -> PreparedPlay:
     probe.close()
     warnings = list(game.warnings(env_config, config.judge)) if game.warnings else []
     judge = make_judge(config.judge) if game.judged else None
-    normal_form = (lambda: game.normal_form(env_config)) if game.normal_form else None
+    normal_form = None
+    if game.normal_form is not None:
+        solve_form = game.normal_form
+
+        def normal_form() -> Any:
+            return solve_form(env_config)
+
     agents: dict[tuple[str, str], Agent] = {}
     built: dict[tuple[str, str, int | None], Agent] = {}
     try:
         for seat in game.seats:
-            player = game.player_index(seat) if normal_form else None
+            player = game.player_index(seat) if normal_form is not None else None
             for spec in config.seats[seat]:
                 key = (spec, repr(spaces[seat]), player)
                 if key not in built:
