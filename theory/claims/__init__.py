@@ -5,7 +5,8 @@ numeric checks (and its empirical check where records are given) and returns one
 claim — the table ``arena theory check`` prints and the analysis report embeds.
 
 Claims marked ``reconstructed`` (DS T1-T4, KALE, and the RAPO variants) restate results
-whose source text could not be read; see ``papers/kale_ds.md`` and ``papers/rapo.md``.
+whose source text could not be read; see ``docs/papers.md#rapo``, ``docs/papers.md#ds``
+and ``docs/papers.md#kale``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """KALE (Lv, Liu, Zhang, Xu, Lu; arXiv 2601.07430): the KA loss and the ALT anchor heuristic.
 
-KALE's full text was not readable (``papers/kale_ds.md`` §0): the KL direction and the
+KALE's full text was not readable (``docs/papers.md#kale-sources``): the KL direction and the
 stop-gradient come from a second-hand review (S2), the anchor heuristic from a summary
 (S1). Both claims below are therefore **reconstructions** (``reconstructed = True``):
 
@@ -39,9 +39,7 @@ from theory.claims.base import (
 )
 
 PAPER = "KALE (Lv et al. 2026)"
-_NOTE = (
-    "reconstructed from second-hand summaries (papers/kale_ds.md Part A); not the paper's wording"
-)
+_NOTE = "reconstructed from second-hand summaries (docs/papers.md#kale); not the paper's wording"
 
 # works elementwise on numpy arrays and on sympy expressions alike
 GradientFormula = Callable[[Any, Any, Any, Any], Any]

@@ -1,6 +1,6 @@
 """MAGIC Theorem 3.2 (pointwise safety at SPNE) and its contrast with the simultaneous game.
 
-MAGIC (``papers/magic.md`` §3) models attacker (leader) and defender (follower) as a
+MAGIC (``docs/papers.md#magic-theory``) models attacker (leader) and defender (follower) as a
 two-stage game: the attacker writes a prompt ``a``, the defender sees it and answers
 ``d``. Theorem 3.2: if every prompt admits a safe fallback (a response with
 ``r_D(a, d) ≥ 0``, e.g. a refusal), then at every subgame-perfect equilibrium every

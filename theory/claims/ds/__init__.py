@@ -1,11 +1,11 @@
 """The Two-Stage Decision-Sampling (DS) hypothesis, theorems T1-T4 — RECONSTRUCTED.
 
 The DS paper (Zhao, Zha, Zhang, Xu; arXiv 2601.01580) could not be read beyond its
-abstract (see ``papers/kale_ds.md`` Part B). Every statement in this module is a
+abstract (see ``docs/papers.md#ds``). Every statement in this module is a
 reconstruction consistent with the abstract and second-hand summaries, **not** a
 quotation; each claim has ``reconstructed = True`` and says so in its docstring.
 
-The toy model all four claims use (``papers/kale_ds.md`` §B.2):
+The toy model all four claims use (``docs/papers.md#ds-toy-model``):
 
 * an episode is up to ``K`` attempts; an attempt is ``L`` sampling tokens drawn from the
   sampling head (Bernoulli, logit ``θ_S``); the attempt's answer is correct iff its last

@@ -8,9 +8,7 @@ import numpy as np
 import sympy as sp
 
 PAPER = "DS (Zhao et al. 2026)"
-_RECONSTRUCTED_NOTE = (
-    "reconstructed from the abstract (papers/kale_ds.md Part B); not the paper's wording"
-)
+_RECONSTRUCTED_NOTE = "reconstructed from the abstract (docs/papers.md#ds); not the paper's wording"
 
 P, A, B = sp.symbols("p a b", positive=True)
 L_SYM, R_SYM = sp.symbols("L r", positive=True)

@@ -82,7 +82,7 @@ class DSBalancedAttributionClaim(Claim):
     """T1 (RECONSTRUCTED): the policy gradient attributes reward to each component exactly.
 
     Closed forms of the toy: ``V_2 = p[1 + (1−p)(a−b)]`` and
-    ``V_∞ = pa/(pa + (1−p)b)`` with the gradients listed in ``papers/kale_ds.md`` §B.2.
+    ``V_∞ = pa/(pa + (1−p)b)`` with the gradients listed in ``docs/papers.md#ds-toy-model``.
     "Balanced" means ``E[(R−c)·g_S] = ∂V/∂θ_S`` and ``E[(R−c)·g_D] = ∂V/∂θ_D`` for any
     constant baseline ``c``: each head receives its own marginal effect on reward.
 

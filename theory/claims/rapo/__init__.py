@@ -1,6 +1,7 @@
 """RAPO Theorem 3.1 (safe-reasoning budget grows linearly with attack complexity) and variants.
 
-Model (RAPO §3.2 as quoted by reviewers; see ``papers/rapo.md`` §1.2 and §6.1):
+Model (RAPO §3.2 as quoted by reviewers; see ``docs/papers.md#rapo-risk-model`` and
+``docs/papers.md#rapo-game-primitives``):
 
 * orthonormal concepts ``c_0`` (the harmful goal) and ``c_1..c_k`` (distractors); the
   attack prompt is the diluted mixture ``x_0 = (1/(k+1)) Σ_i c_i``;

@@ -78,8 +78,8 @@ def iso_refusal_test(
     """Likelihood-ratio test of a claimed iso-refusal curve against a free curve per k.
 
     Family model: ``logit P(refuse) = B · scale_θ(k) · (t − τ_θ(k))`` (the stochastic
-    rule ``σ(β(s(t,k) − γ))`` of ``papers/rapo.md`` §6.1 rearranged; only ``B`` and the
-    curve are identifiable, so δ and η are reported through the curve's coefficients,
+    rule ``σ(β(s(t,k) − γ))`` of ``docs/papers.md#rapo-game-primitives`` rearranged; only
+    ``B`` and the curve are identifiable, so δ and η are reported through the curve's coefficients,
     e.g. ``κ = δ/(η(1−δ))``). Saturated model: an independent logistic regression in
     ``t`` for each distinct ``k``. ``PASS`` iff the LR test's p-value is at least ``tol``
     (no significant departure from the claimed law).

@@ -232,7 +232,9 @@ class RapoBudgetClaim(_ThresholdClaim):
 
 
 class RapoGeneralThresholdClaim(_ThresholdClaim):
-    """Theorem 3.1 with a free refusal threshold γ (reconstructed: ``papers/rapo.md`` §1.3).
+    """Theorem 3.1 with a free refusal threshold γ (reconstructed).
+
+    Source: ``docs/papers.md#rapo-general-threshold``.
 
     ``t*(k) = ((k+1)γ − δ)/(η(1−δ))``, linear in k with intercept ``(γ−δ)/(η(1−δ))``;
     γ = δ gives the paper's form. Empirical records as for :class:`RapoBudgetClaim`
@@ -267,7 +269,9 @@ class RapoGeneralThresholdClaim(_ThresholdClaim):
 
 
 class RapoCorrelatedMaskingClaim(_ThresholdClaim):
-    """Correlated (ρ) and masking (ε) distractors (reconstructed: ``papers/rapo.md`` §6.1).
+    """Correlated (ρ) and masking (ε) distractors (reconstructed).
+
+    Source: ``docs/papers.md#rapo-generalised-dilution``.
 
     With ``⟨c_i,c_0⟩ = ρ`` and ``w·c_i = −ε``:
     ``t*(k) = ((k+1)γ − δ + kε)/(η(1−δ)(1+kρ))``. ε > 0 steepens the requirement; ρ > 0

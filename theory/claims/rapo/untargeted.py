@@ -67,7 +67,9 @@ def _random_concept_walk(
 
 
 class RapoUntargetedClaim(Claim):
-    """Untargeted safety reasoning needs Θ(k²) steps (reconstructed: ``papers/rapo.md`` §6.1).
+    """Untargeted safety reasoning needs Θ(k²) steps (reconstructed).
+
+    Source: ``docs/papers.md#rapo-untargeted-reasoning``.
 
     If each reasoning step addresses a uniformly random concept among the ``k+1`` in the
     prompt, it hits ``c_0`` with probability ``1/(k+1)``; steps on distractors move
