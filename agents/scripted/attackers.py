@@ -1,4 +1,4 @@
-"""Scripted attackers: MAGIC's attack taxonomy (paper §5 / App. F) as fixed rewrites.
+"""Scripted attackers: MAGIC's attack taxonomy (docs/papers.md#magic-taxonomy) as fixed rewrites.
 
 Each :class:`Strategy` is one taxonomy mechanism (role-play, academic pretext, base64, …)
 with a few templates and a *pure* ``rewrite(text, variant)``. Strategies compose into a

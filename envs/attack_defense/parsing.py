@@ -1,4 +1,6 @@
-"""Parsing of the attacker's ``<think>…</think><answer>…</answer>`` output (MAGIC §1.4).
+"""Parsing of the attacker's ``<think>…</think><answer>…</answer>`` output.
+
+See ``docs/papers.md#magic-episode``.
 
 * ``is_well_formatted``: exactly one of each tag, and the whole trimmed text matches
   ``^<think>…</think>\\s*<answer>…</answer>$`` (MAGIC's ``format_reward_func``).
