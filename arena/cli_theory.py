@@ -27,6 +27,7 @@ import typer
 from rich.table import Table
 
 from arena.console import console
+from envs.stats import clean
 from envs.errors import ArenaError
 
 theory_app = typer.Typer(
@@ -50,7 +51,11 @@ class Method(str, Enum):
 
 
 def _format_strategy(probabilities: list[float], names: tuple[str, ...]) -> str:
-    parts = [f"{name}: {p:.4g}" for name, p in zip(names, probabilities, strict=True) if p > 0]
+    parts = [
+        f"{name}: {clean(p):.4g}"
+        for name, p in zip(names, probabilities, strict=True)
+        if clean(p) > 0
+    ]
     return ", ".join(parts) if parts else "-"
 
 
@@ -110,7 +115,11 @@ def solve(
             _format_strategy([float(p) for p in s], names)
             for s, names in zip(eq.strategies, game.strategies, strict=True)
         ]
-        payoffs = ", ".join(f"{v:.4g}" for v in game.expected_payoffs(eq.strategies))
+        # float dust (6e-33 for a zero value) is printed as the 0 it is
+        scale = game.payoff_scale()
+        payoffs = ", ".join(
+            f"{clean(float(v), scale):.4g}" for v in game.expected_payoffs(eq.strategies)
+        )
         table.add_row(str(k), *strategies, payoffs, f"{eq.exploitability:.2e}")
     console.print(table)
     count = len(result.equilibria)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -157,3 +159,14 @@ def test_arena_cli_prints_one_line_and_exits_2(
     assert err.startswith("error: ") and f"{case}.nfg" in err
     assert len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
+
+
+def test_zero_payoffs_print_as_zero_not_float_dust(tmp_path: Path, cli: Any) -> None:
+    path = tmp_path / "rps.nfg"
+    path.write_text(
+        'NFG 1 R "rps" { "a" "b" } { 3 3 }\n0 0 -1 1 1 -1 1 -1 0 0 -1 1 -1 1 1 -1 0 0\n',
+        encoding="utf-8",
+    )
+    code, out, _ = cli(["theory", "solve", str(path)])
+    assert code == 0 and "0, 0" in out
+    assert not re.search(r"\de-(2|3)\d", out)  # payoff dust such as 6.163e-33
