@@ -27,8 +27,8 @@ import typer
 from rich.table import Table
 
 from arena.console import console
-from envs.stats import clean
 from envs.errors import ArenaError
+from envs.stats import clean
 
 theory_app = typer.Typer(
     help="Game theory: solve normal-form games (Gambit .nfg) and check the papers' claims.",

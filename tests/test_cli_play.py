@@ -44,7 +44,10 @@ def test_play_writes_episodes_manifest_and_table(tmp_path: Path, cli: CliRunner)
     assert len(lines) == 80
     record = json.loads(lines[0])
     assert {"seed_id", "seed_label", "turns", "rewards", "agents", "labels"} <= set(record)
-    assert record["agents"] == {"attacker": "scripted:role-play", "defender": "scripted:keyword-filter"}
+    assert record["agents"] == {
+        "attacker": "scripted:role-play",
+        "defender": "scripted:keyword-filter",
+    }
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["episodes"] == 80
     assert manifest["judge_settings"] == {"controversial_as": "unsafe", "unparsable_as": "unsafe"}
@@ -76,7 +79,9 @@ def assert_clean_error(
 ) -> None:
     assert code == 2
     lines = [
-        line for line in err.strip().splitlines() if line.strip() and not line.startswith("warning:")
+        line
+        for line in err.strip().splitlines()
+        if line.strip() and not line.startswith("warning:")
     ]
     assert len(lines) == 1, err
     assert lines[0].startswith("error: ") and "Fix:" in lines[0]
