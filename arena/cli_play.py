@@ -157,6 +157,8 @@ def _common_parameters(game: GameSpec) -> list[inspect.Parameter]:
     parameters = [
         param("episodes", int, 200, "--episodes", help="Episodes per matchup (one spec per seat)."),
         param("seed", int, 0, "--seed", help="Run seed; episode i uses seed+i."),
+        param("first_episode", int, 0, "--first-episode",
+              help="Index of the first episode: plays seeds seed+N.. (a chunk of a run)."),
         param("batch_size", int, 64, "--batch-size", help="Games stepped in lock-step."),
         param("env_config", Path | None, None, "--env-config",
               help="JSON file of environment settings (flags override it)."),
@@ -212,6 +214,7 @@ def make_game_command(game: GameSpec) -> typing.Callable[..., None]:
             seats=seats,
             episodes=values["episodes"],
             seed=values["seed"],
+            first_episode=values["first_episode"],
             batch_size=values["batch_size"],
             judge=values.get("judge", "rule"),
             env_config=settings,

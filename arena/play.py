@@ -60,11 +60,19 @@ class PlayConfig:
     judge: str = "rule"
     env_config: Any = field(default_factory=dict)
     episode_seeds: list[int] | None = None
+    first_episode: int = 0
 
     def seeds_to_play(self) -> list[int]:
+        """Episode ``i`` of the run plays seed ``seed + first_episode + i`` by default.
+
+        ``first_episode`` splits one run into chunks that together equal the whole:
+        ``episodes=32`` then ``episodes=32, first_episode=32`` play the episodes of
+        ``episodes=64``, with the same run seed and therefore the same transcripts.
+        """
         if self.episode_seeds is not None:
             return [int(s) for s in self.episode_seeds]
-        return [self.seed + i for i in range(self.episodes)]
+        start = self.seed + self.first_episode
+        return [start + i for i in range(self.episodes)]
 
 
 @dataclass
@@ -123,8 +131,9 @@ def _check_settings(config: PlayConfig, game: GameSpec) -> None:
             f"--episodes {config.episodes} is more than {MAX_EPISODES:,}.",
             "split the work into several runs (episode seeds make them combinable).",
         )
-    if isinstance(config.seed, bool) or not isinstance(config.seed, int) or config.seed < 0:
-        raise ArenaError(f"--seed must be an integer >= 0, got {config.seed!r}.", "pass --seed 0.")
+    for name, value in (("--seed", config.seed), ("--first-episode", config.first_episode)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ArenaError(f"{name} must be an integer >= 0, got {value!r}.", f"pass {name} 0.")
     if config.episode_seeds is not None:
         seeds = config.episode_seeds
         if not seeds or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds):
@@ -229,7 +238,7 @@ def _manifest(prepared: PreparedPlay) -> dict[str, Any]:
             for seat in game.seats
         },
         "episode_seeds": (
-            f"seed + i for i < {config.episodes}"
+            f"seed + first_episode + i for i < {config.episodes}"
             if config.episode_seeds is None
             else config.episode_seeds
         ),

@@ -304,3 +304,24 @@ def test_signal_marks_the_run_aborted_with_one_line(signum: int, tmp_path: Path)
     assert manifest["status"] == "aborted"
     kept = len(_episodes(tmp_path / ".sig.partial"))
     assert kept > 0
+
+
+def test_a_run_split_into_chunks_equals_the_whole(tmp_path: Path, cli: CliRunner) -> None:
+    base = ["play", "attack_defense", "-a", "scripted:random", "-a", "scripted:role-play",
+            "-d", "scripted:keyword-filter", "--runs-dir", str(tmp_path), "--max-turns", "2"]  # fmt: skip
+    assert cli([*base, "--episodes", "40", "--batch-size", "7", "--run-name", "whole"])[0] == 0
+    assert cli([*base, "--episodes", "20", "--batch-size", "64", "--run-name", "a"])[0] == 0
+    assert cli([*base, "--episodes", "20", "--first-episode", "20", "--run-name", "b"])[0] == 0
+
+    def key(run: str) -> set[tuple[Any, ...]]:
+        return {
+            (
+                r["agents"]["attacker"],
+                r["episode_seed"],
+                r["transcript_sha256"],
+                r["rewards"]["attacker"],
+            )
+            for r in _episodes(tmp_path / run)
+        }
+
+    assert key("whole") == key("a") | key("b") and len(key("whole")) == 80
