@@ -307,8 +307,8 @@ def test_signal_marks_the_run_aborted_with_one_line(signum: int, tmp_path: Path)
 
 
 def test_a_run_split_into_chunks_equals_the_whole(tmp_path: Path, cli: CliRunner) -> None:
-    base = ["play", "attack_defense", "-a", "scripted:random", "-a", "scripted:role-play",
-            "-d", "scripted:keyword-filter", "--runs-dir", str(tmp_path), "--max-turns", "2"]  # fmt: skip
+    agents = ["-a", "scripted:random", "-a", "scripted:role-play", "-d", "scripted:keyword-filter"]
+    base = ["play", "attack_defense", *agents, "--runs-dir", str(tmp_path), "--max-turns", "2"]
     assert cli([*base, "--episodes", "40", "--batch-size", "7", "--run-name", "whole"])[0] == 0
     assert cli([*base, "--episodes", "20", "--batch-size", "64", "--run-name", "a"])[0] == 0
     assert cli([*base, "--episodes", "20", "--first-episode", "20", "--run-name", "b"])[0] == 0
