@@ -8,12 +8,21 @@ option              meaning                                               defaul
 ``temperature``     0 = greedy, else sampling temperature                 1.0
 ``top_p``           nucleus sampling mass in (0, 1]                       1.0
 ``max_new_tokens``  completion length cap                                 64
-``seed``            base sampling seed (else the arena's seed)            arena seed
+``seed``            mixed into every per-episode seed; also the base      arena seed
+                    seed outside a match
 ``system``          role prompt, replaces/prepends the system message     none
 ``device``          ``cpu``, ``cuda`` or ``auto``                         auto
 ``dtype``           ``auto``, ``float32`` or ``bfloat16``                 auto
-``batch_size``      prompts per ``generate`` call on the device           32
+``batch_size``      prompts per forward pass on the device                32
 ==================  ====================================================  ==========
+
+The first five are the agent's (how it samples); ``device``, ``dtype`` and
+``batch_size`` are the generator's (what is loaded) and go to
+:func:`agents.generators.acquire_generator`, so agents and guard judges naming the same
+model with the same loader options share one loaded instance per process, however
+differently they sample. In a match the runner's per-episode seeds are used as they are,
+or as ``sub_seed(seed, SEED)`` when the spec says ``seed=SEED`` (so ``seed=`` still
+gives a different, reproducible run).
 
 ``hf:tiny`` builds the offline tiny model once (``agents.tiny.ensure_tiny_model``).
 Importing this module registers the kind; ``agents.registry`` imports it lazily.
@@ -26,20 +35,14 @@ from typing import Any, TypeVar
 
 from agents.backends.base import SamplingParams
 from agents.base import AgentContext
+from agents.generators import GeneratorSpec, acquire_generator, generator_options
 from agents.llm import LLMAgent
 from agents.registry import register_agent_kind
 from envs.errors import ArenaError
 
-OPTIONS = (
-    "temperature",
-    "top_p",
-    "max_new_tokens",
-    "seed",
-    "system",
-    "device",
-    "dtype",
-    "batch_size",
-)
+#: The agent's own options; the generator's loader options are added from the registry.
+SAMPLING_OPTIONS = ("temperature", "top_p", "max_new_tokens", "seed", "system")
+OPTIONS = (*SAMPLING_OPTIONS, "device", "dtype", "batch_size")
 T = TypeVar("T")
 
 
@@ -63,30 +66,22 @@ _EXAMPLES = {
     "top_p": "0.9",
     "max_new_tokens": "64",
     "seed": "0",
-    "batch_size": "32",
 }
 
 
-def _choice(options: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
-    value = options.get(name, "auto")
-    if value not in allowed:
-        raise ArenaError(
-            f"Option {name}={value!r} of the hf agent is not one of {', '.join(allowed)}.",
-            f"write e.g. ?{name}={allowed[0]}.",
-        )
-    return value
-
-
 def make_hf_agent(argument: str, context: AgentContext) -> LLMAgent:
-    """Factory for ``hf:ARG``: load the model and wrap it in an :class:`LLMAgent`."""
-    from agents.backends.hf import DEVICES, DTYPES, HFGenerator
+    """Factory for ``hf:ARG``: acquire the shared model and wrap it in an :class:`LLMAgent`.
 
+    Sampling options are checked before the model is acquired, so a typo fails fast.
+    """
     options = dict(context.options)
-    unknown = sorted(set(options) - set(OPTIONS))
+    loader_options = generator_options("hf")
+    allowed = (*SAMPLING_OPTIONS, *loader_options)
+    unknown = sorted(set(options) - set(allowed))
     if unknown:
         raise ArenaError(
             f"Unknown option(s) {', '.join(unknown)} for the hf agent.",
-            f"use any of: {', '.join(OPTIONS)}.",
+            f"use any of: {', '.join(allowed)}.",
         )
     if not argument:
         raise ArenaError(
@@ -105,27 +100,16 @@ def make_hf_agent(argument: str, context: AgentContext) -> LLMAgent:
             sampling_kwargs[name] = value
     seed = _option(options, "seed", int, "a whole number")
     sampling_kwargs["seed"] = context.seed if seed is None else seed
-    batch_size = _option(options, "batch_size", int, "a whole number")
-    device = _choice(options, "device", DEVICES)
-    dtype = _choice(options, "dtype", DTYPES)
     try:
         sampling = SamplingParams(**sampling_kwargs)
     except ArenaError as exc:  # name it as the option the user wrote
         raise ArenaError(f"Bad option for the hf agent: {exc.message}", exc.fix) from None
 
-    if argument == "tiny":
-        from agents.tiny import ensure_tiny_model
-
-        model = str(ensure_tiny_model())
-    else:
-        model = argument
-    generator = HFGenerator(
-        model,
-        device=device,
-        dtype=dtype,
-        batch_size=32 if batch_size is None else batch_size,
+    spec = GeneratorSpec("hf", argument, {k: v for k, v in options.items() if k in loader_options})
+    generator = acquire_generator(spec)
+    return LLMAgent(
+        generator, sampling=sampling, system_prompt=options.get("system"), seed_salt=seed
     )
-    return LLMAgent(generator, sampling=sampling, system_prompt=options.get("system"))
 
 
 register_agent_kind(

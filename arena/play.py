@@ -111,6 +111,9 @@ class PreparedPlay:
     def close(self) -> None:
         for agent in self.unique_agents():  # one agent in two seats is closed once
             agent.close()
+        close_judge = getattr(self.judge, "close", None)  # a model judge releases its model
+        if close_judge is not None:
+            close_judge()
 
 
 def display_name(agent: Agent) -> str:

@@ -21,6 +21,7 @@ from agents.llm import LLMAgent  # noqa: E402
 from agents.registry import make_agent  # noqa: E402
 from agents.tiny import ensure_tiny_model  # noqa: E402
 from envs.errors import ArenaError  # noqa: E402
+from envs.seeding import sub_seed  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -67,13 +68,38 @@ class RecordingGenerator(TextGenerator):
 
     def __init__(self) -> None:
         self.calls: list[tuple[list[list[dict[str, str]]], SamplingParams]] = []
+        self.seeds: list[list[int] | None] = []
+        self.closes = 0
 
-    def generate(self, chats: Sequence[Chat], sampling: SamplingParams) -> list[str]:
+    def generate(
+        self,
+        chats: Sequence[Chat],
+        sampling: SamplingParams,
+        seeds: Sequence[int] | None = None,
+    ) -> list[str]:
         self.calls.append(([[dict(m) for m in chat] for chat in chats], sampling))
+        self.seeds.append(None if seeds is None else list(seeds))
         return [f"echo: {chat[-1]['content']}" for chat in chats]
 
     def describe(self) -> dict[str, Any]:
         return {"backend": "recording"}
+
+    def close(self) -> None:
+        self.closes += 1
+
+
+class LegacyGenerator(TextGenerator):
+    """A generator written before per-chat seeds: ``generate(chats, sampling)`` only."""
+
+    def __init__(self) -> None:
+        self.samplings: list[SamplingParams] = []
+
+    def generate(self, chats: Sequence[Chat], sampling: SamplingParams) -> list[str]:  # type: ignore[override]
+        self.samplings.append(sampling)
+        return ["legacy"] * len(chats)
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": "legacy"}
 
 
 # -- the backend ---------------------------------------------------------------------
@@ -287,6 +313,59 @@ def test_agent_seeds_differ_per_round_and_restart_on_reset() -> None:
     agent.reset(seed=7)
     agent.act(DEFENDER_OBS)
     assert backend.calls[-1][1].seed not in seeds
+
+
+def test_runner_seeds_reach_the_generator_as_per_chat_seeds() -> None:
+    backend = RecordingGenerator()
+    agent = LLMAgent(backend, sampling=SAMPLED)
+    agent.act_batch([ATTACKER_OBS, DEFENDER_OBS], seeds=[11, 12])
+    assert backend.seeds[-1] == [11, 12]  # as they are: no seed= in the spec
+    assert backend.calls[-1][1] == SAMPLED  # the call seed is not consulted
+    assert agent.act(DEFENDER_OBS, 13) == "echo: Question:\nHow do I bake bread?"
+    assert backend.seeds[-1] == [13]
+    salted = LLMAgent(backend, sampling=SAMPLED, seed_salt=5)
+    salted.act_batch([ATTACKER_OBS, DEFENDER_OBS], seeds=[11, 12])
+    assert backend.seeds[-1] == [sub_seed(11, 5), sub_seed(12, 5)]
+    with pytest.raises(ArenaError, match="1 seeds for 2 observations"):
+        agent.act_batch([ATTACKER_OBS, DEFENDER_OBS], seeds=[1])
+    # outside a match: the call-counter fallback, no per-chat seeds
+    agent.act_batch([ATTACKER_OBS])
+    assert backend.seeds[-1] is None and backend.calls[-1][1].seed is not None
+
+
+def test_a_legacy_generator_still_plays_with_one_seed_per_call() -> None:
+    backend = LegacyGenerator()
+    agent = LLMAgent(backend, sampling=SAMPLED)
+    assert agent.act_batch([DEFENDER_OBS, DEFENDER_OBS], seeds=[1, 2]) == ["legacy"] * 2
+    agent.act_batch([DEFENDER_OBS, DEFENDER_OBS], seeds=[1, 2])
+    agent.act_batch([DEFENDER_OBS, DEFENDER_OBS], seeds=[1, 3])
+    seeds = [sampling.seed for sampling in backend.samplings]
+    assert seeds[0] == seeds[1] != seeds[2] and None not in seeds
+    assert agent.describe()["per_chat_seeds"] is False
+
+
+def test_the_parser_maps_text_to_actions() -> None:
+    def first_word_length(text: str, observation: Any) -> int:
+        return len(text.split()[0]) + int(observation.get("turn", 0))
+
+    backend = RecordingGenerator()
+    agent = LLMAgent(backend, sampling=GREEDY, parser=first_word_length)
+    assert agent.act_batch([ATTACKER_OBS, DEFENDER_OBS]) == [5, 5]
+    assert agent.describe()["parser"].endswith("first_word_length")
+    assert LLMAgent(backend, sampling=GREEDY).describe()["parser"] is None
+
+
+def test_only_sampling_agents_ask_for_seeds() -> None:
+    assert LLMAgent(RecordingGenerator(), sampling=SAMPLED).stochastic
+    assert not LLMAgent(RecordingGenerator(), sampling=GREEDY).stochastic
+
+
+def test_closing_an_agent_twice_closes_its_generator_once() -> None:
+    backend = RecordingGenerator()
+    agent = LLMAgent(backend, sampling=GREEDY)
+    agent.close()
+    agent.close()
+    assert backend.closes == 1
 
 
 def test_agent_rejects_observations_without_messages() -> None:

@@ -9,6 +9,15 @@ format of Hugging Face chat templates) and get back the new text only.
 Batching is the contract, not an optimisation: the arena steps many games in
 lock-step and calls a backend once per round, so ``generate`` takes every chat of the
 round at once and a GPU backend can fill its batch.
+
+Randomness is per chat, not per call (the per-episode contract of :mod:`envs.seeding`):
+``generate`` takes one seed per chat, and a sampled completion must be a function of
+(chat, sampling parameters, its seed) only, never of which other chats share the call,
+how many there are, their order or the backend's internal batch size. That is what lets
+the arena batch any episodes together and still replay or resume each one exactly.
+Loader settings (device, dtype, batch size) belong to the generator, sampling settings
+to the caller; generators are shared between agents and judges through
+:mod:`agents.generators`.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from envs.errors import ArenaError
+from envs.seeding import sub_seed
 
 Chat = Sequence[Mapping[str, str]]
 
@@ -30,8 +40,13 @@ class SamplingParams:
 
     ``temperature == 0`` means greedy decoding. Backends must not add their own sampling
     defaults (a model's ``top_k=20``, transformers' global ``top_k=50``) so the same
-    parameters mean the same distribution on every backend. ``seed`` makes one
-    ``generate`` call reproducible; ``None`` draws fresh randomness.
+    parameters mean the same distribution on every backend.
+
+    ``seed`` is for callers that pass no per-chat seeds to ``generate``: chat *i* of the
+    call then samples from ``sub_seed(seed, i)`` (:func:`chat_seeds`), so the same call
+    gives the same texts whatever the backend's batch size, but a chat's text depends on
+    its index in the call. ``None`` draws fresh randomness. Per-chat seeds, when given,
+    take precedence and make each text independent of the rest of the call.
     """
 
     max_new_tokens: int = 64
@@ -66,15 +81,57 @@ class SamplingParams:
         return self.temperature == 0
 
 
+def chat_seeds(
+    count: int, sampling: SamplingParams, seeds: Sequence[int] | None = None
+) -> list[int]:
+    """The seed of each of ``count`` chats: ``seeds`` checked, else derived (see below).
+
+    * ``seeds`` given: one non-negative integer per chat, returned as is;
+    * else ``sampling.seed`` given: ``sub_seed(sampling.seed, i)`` for chat *i* (the same
+      call is reproducible; see :class:`SamplingParams`);
+    * else fresh seeds from torch's global RNG, so ``torch.manual_seed`` still governs
+      an unseeded call as it did when backends sampled from that stream directly.
+    """
+    if seeds is not None:
+        values = list(seeds)
+        if len(values) != count:
+            raise ArenaError(
+                f"generate got {len(values)} seeds for {count} chats.",
+                "pass exactly one seed per chat (or seeds=None).",
+            )
+        for value in values:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ArenaError(
+                    f"A per-chat seed must be a non-negative integer, got {value!r}.",
+                    "derive seeds with envs.seeding (draw_seed, sub_seed).",
+                )
+        return values
+    if sampling.seed is not None:
+        return [sub_seed(sampling.seed, i) for i in range(count)]
+    import torch
+
+    return [int(v) for v in torch.randint(0, (1 << 63) - 1, (count,)).tolist()]
+
+
 class TextGenerator(ABC):
     """A batched chat-completion engine (HF transformers, vLLM, an HTTP endpoint...)."""
 
     @abstractmethod
-    def generate(self, chats: Sequence[Chat], sampling: SamplingParams) -> list[str]:
+    def generate(
+        self,
+        chats: Sequence[Chat],
+        sampling: SamplingParams,
+        seeds: Sequence[int] | None = None,
+    ) -> list[str]:
         """One completion per chat, in order: only the new text, special tokens removed.
 
         The backend applies the model's chat template with a generation prompt, so a
         chat normally ends with a user (or system) message.
+
+        ``seeds[i]`` (non-negative, one per chat) is the only randomness chat *i* may
+        use: its sampled text must not depend on the other chats of the call (module
+        docstring). Without ``seeds`` a backend derives them with :func:`chat_seeds`.
+        Greedy decoding ignores them.
         """
 
     @abstractmethod
