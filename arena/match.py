@@ -30,9 +30,10 @@ from typing import Any
 from agents.base import Agent, accepts_seeds
 from envs.errors import IllegalActionError
 from envs.game_spec import BatchJudge, JudgesInBatches, RecordsEpisodes
-from envs.seeding import _seat_code, mix64, move_seed
+from envs.seeding import mix64, seat_code
 
 _MASK64 = (1 << 64) - 1
+_MASK63 = (1 << 63) - 1
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,24 @@ class EpisodeResult:
 class _Slot:
     """One game in flight: its environment and the bookkeeping of the current episode."""
 
-    __slots__ = ("env", "first", "index", "live", "moves", "obs", "seed", "streams", "totals")
+    __slots__ = (
+        "base",
+        "env",
+        "first",
+        "index",
+        "live",
+        "moves",
+        "obs",
+        "raw",
+        "seed",
+        "streams",
+        "totals",
+    )
 
-    def __init__(self, env: Any) -> None:
+    def __init__(self, env: Any, raw: Any = None) -> None:
         self.env = env
+        self.raw = env if raw is None else raw
+        self.base = -1
         self.index = -1
         self.seed = 0
         self.totals: dict[str, float] = {}
@@ -67,22 +82,31 @@ class _Slot:
 class _Seeder:
     """Per-(episode, seat) random streams; each move gets the next seed of its stream."""
 
+    _MOVES = tuple(mix64(m) for m in range(64))
+
     def __init__(self, run_seed: int, seats: Sequence[str]) -> None:
         self.run = mix64(run_seed & _MASK64)
-        self.codes = {seat: _seat_code(seat) for seat in seats}
+        self.codes = {seat: seat_code(seat) for seat in seats}
 
     def start(self, slot: _Slot) -> None:
-        slot.streams = {}
-        slot.moves = dict.fromkeys(self.codes, 0)
+        slot.base = -1
+        if slot.streams:
+            slot.streams = {}
+            slot.moves = {}
 
     def next(self, slot: _Slot, seat: str) -> int:
         stream = slot.streams.get(seat)
         if stream is None:
-            stream = mix64(mix64(self.run ^ (slot.seed & _MASK64)) ^ self.codes[seat])
-            slot.streams[seat] = stream
-        move = slot.moves[seat]
+            base = slot.base
+            if base < 0:
+                base = slot.base = mix64(self.run ^ (slot.seed & _MASK64))
+            stream = slot.streams[seat] = mix64(base ^ self.codes[seat])
+            move = 0
+        else:
+            move = slot.moves[seat]
         slot.moves[seat] = move + 1
-        return move_seed(stream, move)
+        moves = self._MOVES
+        return mix64(stream ^ (moves[move] if move < 64 else mix64(move))) & _MASK63
 
 
 def _wants_seeds(agent: Agent) -> bool:
@@ -112,7 +136,8 @@ def play_episodes(
     seat_names = list(agents)
     seeder = _Seeder(run_seed, seat_names)
     seeded = {seat: _wants_seeds(agent) for seat, agent in agents.items()}
-    slots = [_Slot(make_env()) for _ in range(width)]
+    envs = [make_env() for _ in range(width)]
+    slots = [_Slot(env, None if parallel else env.unwrapped) for env in envs]
     runner = _ParallelRunner if parallel else _AECRunner
     engine = runner(slots, agents, seeder, seeded)
     pending = iter(enumerate(seeds))
@@ -121,8 +146,12 @@ def play_episodes(
     for slot in slots:
         engine.start(slot, next(pending, None))
     while any(slot.live for slot in slots):
-        for slot in engine.round():
+        done = engine.round()
+        # Finish every done game, then restart them: running each env method over the
+        # whole group keeps the interpreter's and CPU's caches warm (~10% on scripted paths).
+        for slot in done:
             ready[slot.index] = engine.finish(slot)
+        for slot in done:
             engine.start(slot, next(pending, None))
         while next_index in ready:
             yield ready.pop(next_index)
@@ -199,22 +228,22 @@ class _AECRunner(_Runner):
         self.prefetch = isinstance(raw, JudgesInBatches) and isinstance(raw.judge, BatchJudge)
 
     def raw(self, slot: _Slot) -> Any:
-        return slot.env.unwrapped
+        return slot.raw
 
     def reset(self, slot: _Slot) -> None:
         slot.env.reset(seed=slot.seed)
         # After a reset through the wrappers, step the raw environment: this loop keeps
         # the AEC order itself, and the wrappers' attribute forwarding costs ~20% here.
-        slot.totals = dict.fromkeys(slot.env.unwrapped.possible_agents, 0.0)
+        slot.totals = dict.fromkeys(slot.raw.possible_agents, 0.0)
 
     def round(self) -> list[_Slot]:
         by_seat: dict[str, list[_Slot]] = {}
         for slot in self.slots:
             if slot.live:
-                by_seat.setdefault(slot.env.unwrapped.agent_selection, []).append(slot)
+                by_seat.setdefault(slot.raw.agent_selection, []).append(slot)
         for seat, group in by_seat.items():
             self._move(seat, group)
-        done = [slot for slot in self.slots if slot.live and not slot.env.unwrapped.agents]
+        done = [slot for slot in self.slots if slot.live and not slot.raw.agents]
         for slot in done:
             slot.live = False
         return done
@@ -223,7 +252,7 @@ class _AECRunner(_Runner):
         acting: list[_Slot] = []
         observations = []
         for slot in group:
-            game = slot.env.unwrapped
+            game = slot.raw
             if game.terminations[seat] or game.truncations[seat]:
                 game.step(None)
                 continue
@@ -232,7 +261,7 @@ class _AECRunner(_Runner):
         if not acting:
             return
         actions = self.act(seat, acting, observations)
-        games = [slot.env.unwrapped for slot in acting]
+        games = [slot.raw for slot in acting]
         if self.prefetch:
             _prefetch_judgements(games, actions)
         for slot, game, action in zip(acting, games, actions, strict=True):

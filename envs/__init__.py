@@ -27,13 +27,7 @@ ALIASES = {name.rsplit("_v", 1)[0]: name for name in ENVIRONMENTS}
 
 def load_environment(name: str) -> ModuleType:
     """The environment module for ``name`` (``attack_defense`` or ``attack_defense_v0``)."""
-    full_name = ALIASES.get(name, name)
-    if full_name not in ENVIRONMENTS:
-        raise ArenaError(
-            f"Unknown environment {name!r}.",
-            f"use one of: {', '.join(sorted(ENVIRONMENTS))}.",
-        )
-    return importlib.import_module(ENVIRONMENTS[full_name])
+    return importlib.import_module(ENVIRONMENTS[canonical_name(name)])
 
 
 def canonical_name(name: str) -> str:

@@ -35,13 +35,14 @@ def mix64(value: int) -> int:
 
 
 @lru_cache(maxsize=1024)
-def _seat_code(seat: str) -> int:
+def seat_code(seat: str) -> int:
+    """A stable 32-bit code of a seat name (CRC-32), mixed into its streams."""
     return zlib.crc32(seat.encode("utf-8"))
 
 
 def stream_seed(run_seed: int, episode_seed: int, seat: str) -> int:
     """The base seed of one seat's random stream in one episode."""
-    return mix64(mix64(mix64(run_seed & _MASK64) ^ (episode_seed & _MASK64)) ^ _seat_code(seat))
+    return mix64(mix64(mix64(run_seed & _MASK64) ^ (episode_seed & _MASK64)) ^ seat_code(seat))
 
 
 def move_seed(stream: int, move: int) -> int:
@@ -56,7 +57,7 @@ def draw_seed(run_seed: int, episode_seed: int, seat: str, move: int = 0) -> int
 
 def sub_seed(seed: int, salt: int | str) -> int:
     """A further independent seed from ``seed`` (e.g. one per chat, or per option)."""
-    code = _seat_code(salt) if isinstance(salt, str) else salt & _MASK64
+    code = seat_code(salt) if isinstance(salt, str) else salt & _MASK64
     return mix64(seed ^ mix64(code)) & _MASK63
 
 

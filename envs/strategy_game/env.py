@@ -4,14 +4,25 @@ Both agents move at once: the attacker picks an attack (a subset of MAGIC strate
 a complexity level ``k``), the defender a reasoning budget and refusal rule (or an
 adaptive budget). The environment then draws who actually sent the prompt (the
 attacker, or a benign user with probability ``benign_prob``) and, under the logistic
-rule, whether it was refused, using ``np_random`` seeded by ``reset(seed=...)``. After
-``rounds`` such rounds (default 1) the episode terminates. Every modelling choice is
-documented in :mod:`envs.strategy_game.model`.
+rule, whether it was refused. After ``rounds`` such rounds (default 1) the episode
+terminates. Every modelling choice is documented in :mod:`envs.strategy_game.model`.
 
 The expected rewards of one round are exactly the payoffs of :meth:`to_normal_form`, so
 the same game can be solved exactly with :mod:`theory` and played by agents. With
 ``payoff_table=`` the formula is replaced by a table (e.g. measured by a tournament) and
 rewards are its entries.
+
+Randomness: a SplitMix64 stream from :mod:`envs.seeding`, not a numpy ``Generator``
+(building one per ``reset(seed=...)`` costs more than a whole round). ``reset(seed=s)``
+(an integer >= 0, used mod 2**64) sets the stream's base to ``sub_seed(s,
+"strategy_game_v0")``; the ``n``-th uniform draw since then is ``uniform(sub_seed(base,
+n))``, and each round of the risk model draws two: the prompt source (inverse CDF over
+the branches, as ``numpy``'s ``choice``) and the refusal (``u < p_refuse``). ``reset()``
+without a seed continues the stream (a fresh environment starts from an entropy seed,
+kept in ``np_random_seed``). So an episode is a pure function of its seed and actions,
+and the outcome probabilities are exactly the model's. ``np_random`` is still provided,
+built lazily from the same seed, for code that wants a ``Generator``; the environment
+itself never draws from it.
 
 Spaces: actions are ``Discrete`` indices into :attr:`attacker_labels` /
 :attr:`defender_labels`. Both agents observe the same public history as a ``float32``
@@ -22,6 +33,7 @@ slot set at the start (so an observation is never all zeros).
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from typing import Any, ClassVar
@@ -32,6 +44,7 @@ from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 
 from envs.errors import ArenaError, IllegalActionError
+from envs.seeding import sub_seed, uniform
 from envs.strategy_game.model import (
     ATTACKER,
     DEFENDER,
@@ -46,6 +59,7 @@ from theory.games import LeaderFollowerGame, NormalFormGame
 
 _MODEL_FIELDS = {f.name for f in fields(StrategyGameModel)} - {"risk"}
 _RISK_FIELDS = {f.name for f in fields(RiskModel)}
+_STREAM_SALT = "strategy_game_v0"
 
 
 def build_model(model: StrategyGameModel | None, settings: Mapping[str, Any]) -> StrategyGameModel:
@@ -150,9 +164,41 @@ class StrategyGameEnv(ParallelEnv):
         self._observation_spaces = {
             agent: Box(0.0, 1.0, shape=(width,), dtype=np.float32) for agent in self.possible_agents
         }
-        self.np_random, self.np_random_seed = seeding.np_random(None)
+        self._n_attacker = sizes[ATTACKER]
+        self._n_defender = sizes[DEFENDER]
+        self._width = width
+        self._first = np.zeros(width, dtype=np.float32)
+        self._first[-1] = 1.0
+        self._seed(None)
         self.round = 0
         self.history: list[dict[str, Any]] = []
+
+    # ------------------------------------------------------------------ randomness
+    def _seed(self, seed: int | None) -> None:
+        if seed is None:
+            seed = secrets.randbits(63)
+        elif isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+            raise ArenaError(
+                f"reset(seed={seed!r}): a seed must be an integer >= 0.", "pass e.g. seed=0."
+            )
+        self.np_random_seed = int(seed)
+        self._stream = sub_seed(self.np_random_seed, _STREAM_SALT)
+        self._draws = 0
+        self._np_random: np.random.Generator | None = None
+
+    def _uniform(self) -> float:
+        """The next uniform draw in [0, 1) of the episode's stream."""
+        n = self._draws
+        self._draws = n + 1
+        return uniform(sub_seed(self._stream, n))
+
+    @property
+    def np_random(self) -> np.random.Generator:
+        """A numpy ``Generator`` seeded like gymnasium's from ``np_random_seed`` (built on
+        first use after each seeded reset). The environment's own draws do not use it."""
+        if self._np_random is None:
+            self._np_random, _ = seeding.np_random(self.np_random_seed)
+        return self._np_random
 
     # ------------------------------------------------------------------ spaces
     # The same space objects every call, as PettingZoo's seeding tests require.
@@ -203,21 +249,21 @@ class StrategyGameEnv(ParallelEnv):
         self, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
         if seed is not None:
-            self.np_random, self.np_random_seed = seeding.np_random(seed)
-        self.agents = self.possible_agents[:]
+            self._seed(seed)
+        self.agents = [ATTACKER, DEFENDER]
         self.round = 0
         self.history = []
-        obs = {agent: self._observe(None) for agent in self.agents}
-        return obs, {agent: {"round": 0} for agent in self.agents}
+        # Both agents see the same history, each in an array of its own.
+        first = self._first
+        obs = {ATTACKER: first.copy(), DEFENDER: first.copy()}
+        return obs, {ATTACKER: {"round": 0}, DEFENDER: {"round": 0}}
 
     def _observe(self, joint: tuple[int, int] | None) -> np.ndarray:
-        n_a = len(self.attacker_labels)
-        out = np.zeros(self._observation_spaces[ATTACKER].shape, dtype=np.float32)
         if joint is None:
-            out[-1] = 1.0
-        else:
-            out[joint[0]] = 1.0
-            out[n_a + joint[1]] = 1.0
+            return self._first.copy()
+        out = np.zeros(self._width, dtype=np.float32)
+        out[joint[0]] = 1.0
+        out[self._n_attacker + joint[1]] = 1.0
         return out
 
     def _action(self, actions: Mapping[str, Any], agent: str) -> int:
@@ -227,6 +273,9 @@ class StrategyGameEnv(ParallelEnv):
                 "step with an action for every agent in env.agents.",
             )
         raw = actions[agent]
+        n = self._n_attacker if agent == ATTACKER else self._n_defender
+        if type(raw) is int and 0 <= raw < n:  # the common case, checked cheaply
+            return raw
         try:
             value = int(raw)
         except (TypeError, ValueError) as exc:
@@ -234,7 +283,7 @@ class StrategyGameEnv(ParallelEnv):
                 f"{agent!r} action {raw!r} is not an integer.",
                 f"pass an index into env.{agent}_labels.",
             ) from exc
-        if value != raw or not self._action_spaces[agent].contains(np.int64(value)):
+        if value != raw or not 0 <= value < n:
             raise IllegalActionError(
                 f"{agent!r} action {raw!r} is outside Discrete({self._action_spaces[agent].n}).",
                 f"pass an index into env.{agent}_labels.",
@@ -254,8 +303,6 @@ class StrategyGameEnv(ParallelEnv):
             raise ArenaError("step() called on a finished episode.", "call reset() first.")
         a = self._action(actions, ATTACKER)
         d = self._action(actions, DEFENDER)
-        source = self.table if self.table is not None else self.model
-        outcome = source.sample(a, d, self.np_random)
         self.round += 1
         info: dict[str, Any] = {
             "round": self.round,
@@ -263,23 +310,18 @@ class StrategyGameEnv(ParallelEnv):
             "defender_action": self.defender_labels[d],
         }
         if self.table is None:
-            info.update(
-                prompt="benign" if outcome.benign else "attack",
-                refused=outcome.refused,
-                budget=outcome.budget,
-                score=outcome.score,
-                complexity=outcome.complexity,
-                estimated_complexity=outcome.estimated_complexity,
-                attack_success=not outcome.benign and not outcome.refused,
-                over_refusal=outcome.benign and outcome.refused,
-            )
+            outcome = self.model.outcome(a, d, self._uniform(), self._uniform())
+            info.update(outcome.details)
+        else:  # a payoff table draws nothing
+            outcome = self.table.outcome(a, d)
         self.history.append(dict(info, rewards=outcome.rewards, actions=(a, d)))
         rewards = {ATTACKER: outcome.rewards[0], DEFENDER: outcome.rewards[1]}
         done = self.round >= self.rounds
-        obs = {agent: self._observe((a, d)) for agent in self.possible_agents}
-        terminations = {agent: done for agent in self.agents}
-        truncations = {agent: False for agent in self.agents}
-        infos = {agent: dict(info) for agent in self.agents}
+        seen = self._observe((a, d))
+        obs = {ATTACKER: seen, DEFENDER: seen.copy()}
+        terminations = {ATTACKER: done, DEFENDER: done}
+        truncations = {ATTACKER: False, DEFENDER: False}
+        infos = {ATTACKER: info, DEFENDER: dict(info)}
         if done:
             self.agents = []
         if self.render_mode == "human":
@@ -289,8 +331,9 @@ class StrategyGameEnv(ParallelEnv):
     def episode_record(self) -> dict[str, Any]:
         """The finished (or running) episode as plain data: each round and its actions."""
         return {
+            # rewards and actions are the entries' only tuples (see step)
             "rounds": [
-                {k: (list(v) if isinstance(v, tuple) else v) for k, v in entry.items()}
+                dict(entry, rewards=list(entry["rewards"]), actions=list(entry["actions"]))
                 for entry in self.history
             ],
             "actions": [list(entry["actions"]) for entry in self.history],

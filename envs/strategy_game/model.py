@@ -78,6 +78,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -219,6 +220,43 @@ class Outcome:
     complexity: float
     estimated_complexity: float
     rewards: tuple[float, float]
+
+    @cached_property
+    def details(self) -> dict[str, Any]:
+        """The outcome as the env's ``info`` fields (computed once; do not mutate)."""
+        return {
+            "prompt": "benign" if self.benign else "attack",
+            "refused": self.refused,
+            "budget": self.budget,
+            "score": self.score,
+            "complexity": self.complexity,
+            "estimated_complexity": self.estimated_complexity,
+            "attack_success": not self.benign and not self.refused,
+            "over_refusal": self.benign and self.refused,
+        }
+
+
+@dataclass(frozen=True)
+class ChanceNode:
+    """The chance moves of one action pair, precomputed for sampling.
+
+    ``cumulative[i]`` is the probability of branches ``0..i`` (the last is exactly 1),
+    ``refuse[i]`` branch ``i``'s refusal probability and ``outcomes[i]`` its
+    ``(answered, refused)`` outcomes. :meth:`outcome` maps two uniform draws to an
+    outcome with exactly the model's probabilities (``numpy``'s ``choice`` uses the
+    same inverse-CDF rule).
+    """
+
+    cumulative: tuple[float, ...]
+    refuse: tuple[float, ...]
+    outcomes: tuple[tuple[Outcome, Outcome], ...]
+
+    def outcome(self, u_source: float, u_refuse: float) -> Outcome:
+        """The outcome of uniform draws ``u_source`` (the branch) and ``u_refuse`` in [0, 1)."""
+        i = bisect_right(self.cumulative, u_source)
+        if i >= len(self.cumulative):  # pragma: no cover - u < 1 = cumulative[-1]
+            i = len(self.cumulative) - 1
+        return self.outcomes[i][u_refuse < self.refuse[i]]
 
 
 @dataclass(frozen=True)
@@ -468,31 +506,66 @@ class StrategyGameModel:
             )
         return total
 
-    def payoff_tensor(self) -> FloatArray:
-        """Shape ``(2, n_attacker_actions, n_defender_actions)``."""
+    @cached_property
+    def _payoff_tensor(self) -> FloatArray:
         n_a, n_d = len(self.attacker_actions), len(self.defender_actions)
         out = np.empty((2, n_a, n_d))
         for a in range(n_a):
             for d in range(n_d):
                 out[:, a, d] = self.expected_payoffs(a, d)
+        out.setflags(write=False)
         return out
 
-    def sample(self, a: int, d: int, rng: np.random.Generator) -> Outcome:
-        """Draw the prompt source (attack or benign, and k_b) and the refusal."""
+    def payoff_tensor(self) -> FloatArray:
+        """Shape ``(2, n_attacker_actions, n_defender_actions)`` (a fresh copy; the model
+        computes it once, so the many envs of a batch sharing one model pay once)."""
+        return self._payoff_tensor.copy()
+
+    @cached_property
+    def _chance_nodes(self) -> dict[tuple[int, int], ChanceNode]:
+        return {}
+
+    def chance(self, a: int, d: int) -> ChanceNode:
+        """The precomputed chance moves of an action pair (built on first use, then cached)."""
+        key = (a, d)
+        node = self._chance_nodes.get(key)
+        if node is None:
+            node = self._chance_nodes[key] = self._build_chance(a, d)
+        return node
+
+    def _build_chance(self, a: int, d: int) -> ChanceNode:
         branches = self._branches(a, d)
-        probs = np.array([b.prob for b in branches])
-        b = branches[int(rng.choice(len(branches), p=probs / probs.sum()))]
-        refused = bool(rng.random() < b.p_refuse)
-        rewards = b.if_refused if refused else b.if_answered
-        return Outcome(
-            benign=b.benign,
-            refused=refused,
-            budget=b.budget,
-            score=float(b.score),
-            complexity=b.complexity,
-            estimated_complexity=b.estimate,
-            rewards=(float(rewards[0]), float(rewards[1])),
+        total = math.fsum(b.prob for b in branches)
+        cumulative = list(itertools.accumulate(b.prob / total for b in branches))
+        cumulative[-1] = 1.0
+        outcomes = []
+        for b in branches:
+            answered, refused = (
+                Outcome(
+                    benign=b.benign,
+                    refused=flag,
+                    budget=b.budget,
+                    score=float(b.score),
+                    complexity=b.complexity,
+                    estimated_complexity=b.estimate,
+                    rewards=(float(rewards[0]), float(rewards[1])),
+                )
+                for flag, rewards in ((False, b.if_answered), (True, b.if_refused))
+            )
+            outcomes.append((answered, refused))
+        return ChanceNode(
+            tuple(cumulative), tuple(float(b.p_refuse) for b in branches), tuple(outcomes)
         )
+
+    def outcome(self, a: int, d: int, u_source: float, u_refuse: float) -> Outcome:
+        """The outcome of uniform draws in [0, 1): ``u_source`` picks the prompt source
+        (attack or benign, and k_b) with the model's probabilities, ``u_refuse`` the
+        refusal (refused iff ``u_refuse < p_refuse``)."""
+        return self.chance(a, d).outcome(u_source, u_refuse)
+
+    def sample(self, a: int, d: int, rng: np.random.Generator) -> Outcome:
+        """Draw the prompt source (attack or benign, and k_b) and the refusal from ``rng``."""
+        return self.outcome(a, d, float(rng.random()), float(rng.random()))
 
 
 class PayoffTable:
@@ -571,8 +644,9 @@ class PayoffTable:
     def payoff_tensor(self) -> FloatArray:
         return np.moveaxis(self.table, 2, 0).copy()
 
-    def sample(self, a: int, d: int, rng: np.random.Generator) -> Outcome:
-        del rng  # deterministic
+    def outcome(self, a: int, d: int, u_source: float = 0.0, u_refuse: float = 0.0) -> Outcome:
+        """The table's entry as an outcome (deterministic: the draws are ignored)."""
+        del u_source, u_refuse
         return Outcome(
             benign=False,
             refused=False,
@@ -582,6 +656,10 @@ class PayoffTable:
             estimated_complexity=math.nan,
             rewards=(float(self.table[a, d, 0]), float(self.table[a, d, 1])),
         )
+
+    def sample(self, a: int, d: int, rng: np.random.Generator) -> Outcome:
+        del rng  # deterministic
+        return self.outcome(a, d)
 
 
 def normal_form(
