@@ -71,7 +71,7 @@ def test_risk_model_is_rapo_theorem_3_1() -> None:
         assert risk.score(t_star, k) == pytest.approx(risk.delta)  # the refusal boundary
         assert risk.score(t_star + 0.01, k) > risk.delta > risk.score(t_star - 0.01, k)
     assert risk.score(4, 3) == pytest.approx((0.3 + 0.5 * 4 * 0.7) / 4)
-    # masking raises the required budget, as in rapo.md section 6.1
+    # masking raises the required budget, as in docs/papers.md#rapo-generalised-dilution
     assert risk.score(4, 3, masking=0.1) < risk.score(4, 3)
     logistic = RiskModel(refusal="logistic", beta=10.0)
     assert logistic.refusal_probability(0.3, 0.3) == pytest.approx(0.5)
@@ -121,7 +121,7 @@ def test_adaptive_budget_with_oracle_estimate_stops_plain_attacks() -> None:
 
 
 def test_surface_estimator_is_fooled_by_encoding() -> None:
-    """rapo.md section 6.2: a length-based complexity proxy lets hidden layers through."""
+    """A length-based complexity proxy lets hidden layers through (papers.md#rapo-game-players)."""
     kwargs = {"benign_prob": 0.0, "budgets": (0, 40)}
     surface = strategy_game_v0.parallel_env(estimator="surface", **kwargs).to_normal_form()
     oracle = strategy_game_v0.parallel_env(estimator="oracle", **kwargs).to_normal_form()

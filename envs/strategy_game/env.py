@@ -219,7 +219,10 @@ class StrategyGameEnv(ParallelEnv):
         return normal_form(self._payoffs, self.attacker_labels, self.defender_labels, self._title())
 
     def to_leader_follower(self) -> LeaderFollowerGame:
-        """The same payoffs with the defender committing first (RAPO section 6.2's Stackelberg)."""
+        """The same payoffs with the defender committing first (RAPO's Stackelberg reading).
+
+        See ``docs/papers.md#rapo-game-players``.
+        """
         return leader_follower(
             self._payoffs, self.attacker_labels, self.defender_labels, self._title()
         )

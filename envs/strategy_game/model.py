@@ -1,12 +1,12 @@
 """The abstract attacker-defender game behind ``strategy_game_v0``.
 
-MAGIC (``papers/magic.md``) gives the attacker a vocabulary of jailbreak strategies
-(its section 5 taxonomy); RAPO (``papers/rapo.md`` section 1) gives a model of why
+MAGIC (``docs/papers.md#magic-taxonomy``) gives the attacker a vocabulary of jailbreak
+strategies; RAPO (``docs/papers.md#rapo-risk-model``) gives a model of why
 safe reasoning fails on complex attacks. Neither paper writes down a game between the
-two: the game here is the lead's inference, proposed in ``papers/rapo.md`` section 6,
+two: the game here is the lead's inference, proposed in ``docs/papers.md#rapo-strategy-game``,
 and every modelling choice below that goes beyond the papers says so.
 
-Risk model (RAPO Theorem 3.1, ``rapo.md`` section 1.2 and 6.1)
+Risk model (RAPO Theorem 3.1; ``docs/papers.md#rapo-risk-model``, ``#rapo-game-primitives``)
 ----------------------------------------------------------------
 The harmful goal is a unit concept ``c_0`` with base safety signal ``w^T c_0 = delta``.
 An attack wraps it in ``K`` distractor concepts, ``x_0 = (c_0 + sum_i c_i) / (K + 1)``.
@@ -17,14 +17,15 @@ score after reasoning is
     s(t, x_0) = (delta + eta t (1 - delta) + sum_i (-eps_i + eta t (1 - delta) rho_i)) / (K + 1)
 
 where distractor ``i`` may *mask* (``w^T c_i = -eps_i``) or *cover* for the goal
-(``<c_i, c_0> = rho_i``), RAPO section 6.1's "generalised dilution". With
+(``<c_i, c_0> = rho_i``): the "generalised dilution" of
+``docs/papers.md#rapo-generalised-dilution``. With
 ``eps = rho = 0`` this is RAPO's ``s(t, k) = (delta + eta t (1 - delta)) / (k + 1)``. A
 refusal rule with threshold ``gamma`` refuses when ``s >= gamma`` (deterministic) or
-with probability ``sigmoid(beta (s - gamma))`` (logistic, section 6.1's stochastic rule).
+with probability ``sigmoid(beta (s - gamma))`` (logistic, ``docs/papers.md#rapo-game-primitives``).
 ``gamma = delta`` is the paper's condition (refuse at least as surely as the bare
 request) and gives the required budget ``t*(k) = delta k / (eta (1 - delta))``.
 
-Attacker actions (inference, ``rapo.md`` section 6.2 + ``magic.md`` section 5)
+Attacker actions (inference: ``docs/papers.md#rapo-game-players``, ``#magic-taxonomy``)
 --------------------------------------------------------------------------------
 An attack is a subset ``S`` of the configured strategies and a complexity level ``k``.
 Each :class:`AttackStrategy` wraps the goal in ``dilution * k`` distractor concepts,
@@ -34,16 +35,16 @@ strategy's ``dilution`` is how many distractor concepts one layer adds). Combini
 strategies is MAGIC's "novel combinatorial strategies": the concepts add up. The empty
 subset is the direct request (``K = 0``), always available. Each strategy also sets:
 
-* ``masking`` ``eps`` and ``cover`` ``rho`` per concept (section 6.1);
+* ``masking`` ``eps`` and ``cover`` ``rho`` per concept (generalised dilution);
 * ``visibility``: the fraction of its concepts a *surface* complexity estimator counts
   (RAPO's code estimates complexity from sentence counts, so an encoding hides its
-  layers: section 6.2's "compression" ``m``);
+  layers: the "compression" ``m`` of ``docs/papers.md#rapo-game-players``);
 * ``cost``: a fixed cost of using it (payload-fidelity loss, effort).
 
 The attacker pays ``attack_cost * K + sum_{s in S} cost_s`` and gains ``value`` when
-the harmful request is answered (section 6.2: ``V 1[not refuse] - c_A k``).
+the harmful request is answered (``docs/papers.md#rapo-game-players``: ``V 1[not refuse] - c_A k``).
 
-Defender actions (inference, ``rapo.md`` section 6.2)
+Defender actions (inference, ``docs/papers.md#rapo-game-players``)
 ------------------------------------------------------
 * a fixed budget ``t`` from ``budgets`` with a threshold ``gamma`` from ``thresholds``;
 * an adaptive policy ``t = pi(k_hat) = min(t_cap, ceil(margin * t*(k_hat; gamma)))``,
@@ -54,7 +55,7 @@ Defender actions (inference, ``rapo.md`` section 6.2)
 The defender pays ``defense_cost`` per trace on every prompt, ``harm_loss`` when a
 harmful request is answered and ``over_refusal_cost`` when a benign one is refused.
 
-Benign prompts (inference, ``rapo.md`` section 6.2 "benign users")
+Benign prompts (inference, ``docs/papers.md#rapo-game-players``, "benign users")
 -------------------------------------------------------------------
 With probability ``benign_prob`` the prompt comes from a benign user instead of the
 attacker: complexity ``k_b`` drawn from ``benign_complexities`` (weights
@@ -70,8 +71,9 @@ over-refusal tax of a large budget. Benign prompts are honestly long, so both
 estimators see ``k_hat = k_b``. The attacker gets 0 on benign episodes.
 
 Default values are illustrative, chosen so that no action is trivially dominant
-(``delta = 0.3, eta = 0.5`` is one of RAPO section 1.3's sanity examples); they are not
-calibrated against any run (section 6.3 describes how to calibrate).
+(``delta = 0.3, eta = 0.5`` is a sanity example of ``docs/papers.md#rapo-budget-theorem``);
+they are not calibrated against any run (``docs/papers.md#rapo-game-calibration`` says
+how to calibrate).
 """
 
 from __future__ import annotations
@@ -103,7 +105,7 @@ SCORE_TOL = 1e-12
 class AttackStrategy:
     """One attack strategy of MAGIC's taxonomy, as the risk model sees it.
 
-    ``taxonomy_id`` and ``family`` are MAGIC's (``papers/magic.md`` section 5); the
+    ``taxonomy_id`` and ``family`` are MAGIC's (``docs/papers.md#magic-taxonomy``); the
     numeric fields are this game's modelling choices (see the module docstring).
     """
 
@@ -131,7 +133,7 @@ class AttackStrategy:
 
 
 # The default strategy set: one strategy per mechanism the risk model distinguishes.
-# Numbers are illustrative modelling choices (rapo.md section 6 inference), not data.
+# Numbers are illustrative modelling choices (``docs/papers.md#rapo-strategy-game``), not data.
 DEFAULT_STRATEGIES: tuple[AttackStrategy, ...] = (
     # ISS 0: a persona adds one framing concept per layer; plain dilution.
     AttackStrategy("role_play", 0, "ISS", dilution=1.0),
@@ -166,7 +168,10 @@ class DefenseAction:
 
 @dataclass(frozen=True)
 class RiskModel:
-    """RAPO's safety score and refusal rule (``papers/rapo.md`` sections 1.2, 6.1)."""
+    """RAPO's safety score and refusal rule.
+
+    See ``docs/papers.md#rapo-risk-model`` and ``docs/papers.md#rapo-game-primitives``.
+    """
 
     delta: float = 0.3
     eta: float = 0.5
@@ -677,7 +682,10 @@ def normal_form(
 def leader_follower(
     payoffs: FloatArray, attacker_labels: Sequence[str], defender_labels: Sequence[str], title: str
 ) -> LeaderFollowerGame:
-    """The defender commits first, the attacker observes and replies (RAPO section 6.2)."""
+    """The defender commits first, the attacker observes and replies.
+
+    See ``docs/papers.md#rapo-game-players``.
+    """
     return LeaderFollowerGame(
         leader_payoffs=payoffs[1].T,
         follower_payoffs=payoffs[0].T,
