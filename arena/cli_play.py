@@ -77,7 +77,7 @@ def _default_text(f: dataclasses.Field[Any]) -> str:
         return ""
     if isinstance(value, tuple):
         value = ",".join(str(v) for v in value)
-    return f" [default: {value}]"
+    return f" (default: {value})"
 
 
 def _config_flags(game: GameSpec, taken: set[str]) -> list[_Flag]:
@@ -102,7 +102,8 @@ def _config_flags(game: GameSpec, taken: set[str]) -> list[_Flag]:
                 continue
             annotation = str
             parse = _tuple_parser(args[0], flag)
-            help_text = f"{help_text} (comma-separated)".strip()
+            if "comma-separated" not in help_text:
+                help_text = f"{help_text} (comma-separated)".strip()
         elif tp is bool:
             annotation = bool
             decls = [f"{flag}/--no-{flag.removeprefix('--')}"]
