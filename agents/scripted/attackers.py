@@ -36,6 +36,7 @@ from agents.base import Agent
 from agents.registry import AgentSpecError
 from envs.attack_defense.codecs import ENCODERS
 from envs.attack_defense.parsing import format_attack
+from envs.seeding import sub_seed, uniform
 
 #: MAGIC taxonomy families (paper §5): id ranges 0-2, 3-6, 7-9, 10-12, 13-18, 19.
 FAMILIES = {
@@ -553,11 +554,22 @@ class RandomAttacker(ScriptedAttacker):
 
     def draw(self, seed: int | None = None) -> Chain:
         """``depth`` distinct strategies in drawn order, at most one encoding, moved last."""
-        rng = self._rng if seed is None else random.Random(seed)
+        names = self._names
+        rng = self._rng
+
+        def pick(k: int) -> str:
+            if seed is None:
+                return rng.choice(names)
+            # The k-th pick of an episode is uniform(sub_seed(seed, k)): a few integer
+            # operations, where building a random.Random per episode cost ~5 us.
+            return names[int(uniform(sub_seed(seed, k)) * len(names))]
+
         picks: list[str] = []
         has_encoding = False
+        tries = 0
         while len(picks) < self.depth:
-            name = rng.choice(self._names)
+            name = pick(tries)
+            tries += 1
             if name in picks or (has_encoding and name in ENCODINGS):
                 continue
             has_encoding = has_encoding or name in ENCODINGS
