@@ -142,16 +142,54 @@ def solve(
 def check(
     seed: Annotated[int, typer.Option(min=0, help="Seed of the random instances.")] = 0,
     n: Annotated[int, typer.Option(min=1, help="Random instances per numeric check.")] = 200,
+    tol: Annotated[
+        float,
+        typer.Option(min=0.0, help="Empirical tolerance, in each claim's units (not a p-value)."),
+    ] = 0.05,
+    alpha: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="Significance level of the statistical empirical tests."
+        ),
+    ] = 0.05,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain", help="Also print each claim's derivation and what its checks compute."
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")] = False,
 ) -> None:
-    """Check every claim of the papers symbolically and numerically; print a table."""
-    from theory.claims import run_claim_checks
+    """Check every claim of the papers symbolically and numerically; print a table.
 
-    rows = run_claim_checks(seed=seed, n=n)
+    Before the table, each claim's statement, assumptions and source (paper,
+    paper-second-hand, reconstruction, extension or textbook; docs/claims.md) are printed.
+    """
+    from theory.claims import all_claims, run_claim_checks
+
+    rows = run_claim_checks(seed=seed, n=n, tol=tol, alpha=alpha)
+    claims = {c.id: c for c in all_claims()}
     fields = ("claim", "paper", "symbolic", "numeric", "empirical", "evidence")
     if as_json:
-        typer.echo(json.dumps([{f: str(getattr(row, f)) for f in fields} for row in rows]))
+        payload = []
+        for row in rows:
+            item: dict[str, Any] = {f: str(getattr(row, f)) for f in fields}
+            claim = claims[row.claim]
+            item["statement"] = claim.statement
+            item["assumptions"] = list(claim.assumptions)
+            item["source"] = {
+                "kind": claim.source.kind,
+                "citation": claim.source.citation,
+                "caveats": list(claim.source.caveats),
+            }
+            if explain:
+                item["explanation"] = claim.describe(explain=True)
+            payload.append(item)
+        typer.echo(json.dumps(payload))
         return
+    for row in rows:
+        console.print(claims[row.claim].describe(explain=explain), highlight=False, markup=False)
+        console.print()
     table = Table(title=f"Claims (seed {seed}, {n} random instances per numeric check)")
     for f in fields:
         table.add_column(f, overflow="fold")

@@ -81,7 +81,7 @@ def rng(seed: int = 0) -> np.random.Generator:
 
 @pytest.fixture(scope="module")
 def default_rows() -> list[ClaimCheckRow]:
-    return run_claim_checks()
+    return run_claim_checks(n=50)
 
 
 # -- registry and table ------------------------------------------------------------------
@@ -140,8 +140,8 @@ def test_run_is_deterministic_and_takes_records() -> None:
             {"p": [0.5, 0.5], "q": [0.25, 0.75], "loss": 0.5 * np.log(2) + 0.5 * np.log(2 / 3)}
         ]
     }
-    first = run_claim_checks(seed=3, n=20, records=records)
-    second = run_claim_checks(seed=3, n=20, records=records)
+    first = run_claim_checks(seed=3, n=10, records=records)
+    second = run_claim_checks(seed=3, n=10, records=records)
     assert first == second
     row = next(r for r in first if r.claim == "kale.ka-loss")
     assert row.empirical == "pass"
@@ -159,10 +159,22 @@ def test_crashing_check_is_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:
     assert row.numeric == "fail" and "ZeroDivisionError" in row.evidence
 
 
-def test_evidence_is_json_serialisable() -> None:
+def test_evidence_is_json_data() -> None:
+    """Evidence passes through ``to_plain``, which now rejects what is not JSON data."""
     for claim in all_claims():
-        result = claim.check_numeric(rng(1), 10)
-        json.dumps(result.evidence)
+        for result in (claim.check_numeric(rng(1), 10), claim.check_symbolic()):
+            text = json.dumps(result.evidence, allow_nan=False)
+            assert json.loads(text) == result.evidence
+
+
+@pytest.mark.parametrize("bad", [object(), np.array([1, object()], dtype=object), {1, 2}])
+def test_evidence_that_is_not_json_data_is_rejected(bad: object) -> None:
+    """Wrong variants: to_plain used to stringify anything, so the test above could not fail."""
+    from theory.claims.base import to_plain
+
+    with pytest.raises(TypeError, match="not JSON"):
+        to_plain({"x": bad})
+    assert to_plain({"r": sp.Rational(1, 4), "f": sp.Symbol("g") + 1}) == {"r": 0.25, "f": "g + 1"}
 
 
 def test_theory_claims_import_without_torch() -> None:
@@ -177,7 +189,8 @@ def test_magic_without_fallback_is_not_applicable() -> None:
     claim = MagicPointwiseSafetyClaim(sampler=sample_game_without_fallback)
     result = claim.check_numeric(rng(), 30)
     assert result.status is Status.NOT_APPLICABLE
-    assert result.evidence["without_fallback_some_spne_unsafe"] == 30
+    ev = result.evidence
+    assert ev["without_fallback_some_spne_unsafe"] == ev["games_without_fallback"] >= 30
 
 
 def test_magic_detects_a_solver_that_is_not_subgame_perfect() -> None:
@@ -308,7 +321,7 @@ def test_rapo_empirical_iso_refusal_line() -> None:
     assert RapoGeneralThresholdClaim().check_empirical(quadratic, 0.05).status is Status.FAIL
     assert claim.check_empirical([], 0.05).status is Status.SKIPPED
     two_k = [r for r in linear if r["k"] in (1, 2)]
-    assert claim.check_empirical(two_k, 0.05).status is Status.SKIPPED
+    assert claim.check_empirical(two_k, 0.05).status is Status.INSUFFICIENT
     with pytest.raises(RecordSchemaError, match="refused"):
         claim.check_empirical([{"k": 1, "t": 2}], 0.05)
 
@@ -492,12 +505,280 @@ def test_ds_t3_sampled_token_counts_scale_with_length() -> None:
     assert long[1].size + long[2].size == pytest.approx(short[1].size + short[2].size, rel=0.1)
 
 
+MAGIC_SYMBOLIC_CHECKS = {
+    "exact game 0: premise holds",
+    "exact game 0: every SPNE support response attains its row maximum",
+    "exact game 0: every SPNE support response has r_D ≥ 0",
+    "exact game 1: premise holds",
+    "exact game 1: every SPNE support response attains its row maximum",
+    "exact game 1: every SPNE support response has r_D ≥ 0",
+    "game without fallback: premise is false",
+    "game without fallback: the SPNE plays an unsafe response",
+}
+KALE_SYMBOLIC_CHECKS = {
+    "admissible: h ≤ d(e, e_a) on every 5-node graph, anchor set and radius",
+    "consistent: h(u) ≤ 1 + h(v) on every edge",
+    "finite on every node that reaches the target",
+    "non-negative",
+    "equals the ALT formula with unbounded distances (path example)",
+    "the unclamped formula is inadmissible on the R < m path example",
+}
+
+
 def test_magic_and_kale_symbolic_checks_are_derived() -> None:
-    """The dropped checks restated sympy assumptions; the remaining ones use real data."""
+    """The checks are compared as a whole: a dropped check (one that restated an
+    assumption) coming back under any wording fails here; ``"old" not in checks`` did not."""
     magic = MagicPointwiseSafetyClaim().check_symbolic().evidence["checks"]
-    assert "a support point below M makes E_π r_D < M" not in magic
+    assert set(magic) == MAGIC_SYMBOLIC_CHECKS
     kale = AltAdmissibilityClaim().check_symbolic().evidence["checks"]
-    assert "unclamped ∞ − d(α,e) is unbounded" not in kale
-    assert kale["the unclamped formula is inadmissible on the path example"] is True
-    naive = AltAdmissibilityClaim(heuristic=naive_alt_heuristic).check_symbolic()
-    assert not naive.evidence["checks"]["bounded-BFS h ≤ exact-distance ALT h on the path example"]
+    assert set(kale) == KALE_SYMBOLIC_CHECKS
+    assert all(v is True for v in (*magic.values(), *kale.values()))
+
+
+@pytest.mark.parametrize("claim", [MagicPointwiseSafetyClaim, AltAdmissibilityClaim])
+def test_a_dropped_check_coming_back_reworded_is_caught(
+    claim: type[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = claim.check_symbolic
+
+    def with_a_restated_assumption(self: Any) -> Any:
+        result = real(self)
+        result.evidence["checks"]["a support point below M lowers E_π r_D"] = True
+        return result
+
+    monkeypatch.setattr(claim, "check_symbolic", with_a_restated_assumption)
+    with pytest.raises(AssertionError):
+        test_magic_and_kale_symbolic_checks_are_derived()
+
+
+# -- issue 7: every check can fail -------------------------------------------------------
+
+G_SYM, C_SYM = sp.symbols("g c", positive=True)
+
+
+def _huge_heuristic(anchor_dists: np.ndarray, target: int) -> np.ndarray:
+    return np.full(anchor_dists.shape[1], 1e9)
+
+
+def _zero_heuristic(anchor_dists: np.ndarray, target: int) -> np.ndarray:
+    return np.zeros(anchor_dists.shape[1])
+
+
+# (claim, check) -> a deliberately broken variant whose check must FAIL
+BROKEN_SYMBOLIC = {
+    "magic.thm3.2": lambda: MagicPointwiseSafetyClaim(premise=lambda r: True),
+    "magic.thm3.2.contrast": lambda: MagicSimultaneousContrastClaim(witness_mass=sp.Integer(1)),
+    "rapo.thm3.1": lambda: RapoBudgetClaim(DELTA * K / ETA),
+    "rapo.thm3.1.general": lambda: RapoGeneralThresholdClaim(PAPER_T_STAR),
+    "rapo.thm3.1.correlated-masking": lambda: RapoCorrelatedMaskingClaim(GENERAL_T_STAR),
+    "rapo.untargeted-k2": lambda: RapoUntargetedClaim(exponent=1.0),
+    "ds.t1": lambda: DSBalancedAttributionClaim(v_inf=P),
+    "ds.t2": lambda: DSSftShareClaim(1 / (1 + sp.sqrt(L_SYM) * R_SYM)),
+    "ds.t3": lambda: DSKLPullClaim(exponent=0.5),
+    "ds.t4": lambda: DSRLvsSFTClaim(length_weighted_kl=False),
+    "kale.ka-loss": lambda: KALossGradientClaim(gradient_formula=forward_kl_gradient),
+    "kale.alt-admissible": lambda: AltAdmissibilityClaim(heuristic=_huge_heuristic),
+}
+BROKEN_NUMERIC = {
+    **BROKEN_SYMBOLIC,
+    "magic.thm3.2": lambda: MagicPointwiseSafetyClaim(premise=lambda r: bool(r.max() >= 0)),
+    "magic.thm3.2.contrast": lambda: MagicSimultaneousContrastClaim(
+        sampler=lambda g: LeaderFollowerGame(-(r := g.uniform(0, 1, (2, 2))), r)
+    ),
+    "ds.t4": lambda: DSRLvsSFTClaim(favoured="sft"),
+    "kale.alt-admissible": lambda: AltAdmissibilityClaim(heuristic=naive_alt_heuristic),
+}
+
+
+def _refusals(law: Any = None, fixed: float | None = None, n: int = 1500) -> list[dict]:
+    generator = rng(11)
+    out = []
+    for _ in range(n):
+        k = int(generator.integers(0, 13))
+        t = float(generator.integers(0, 41))
+        p = fixed if fixed is not None else 1 / (1 + np.exp(-3.0 * (t - law(k)) / (k + 1)))
+        out.append({"k": k, "t": t, "refused": bool(generator.random() < p)})
+    return out
+
+
+def _broken_records(claim_id: str) -> list[dict]:
+    """Records that contradict each claim (its empirical check must FAIL on them)."""
+    p, q = [0.7, 0.2, 0.1], [0.5, 0.25, 0.25]
+    return {
+        "magic.thm3.2": [{"attacker_action": "a", "defender_action": "comply", "r_defender": -1}]
+        * 30,
+        "magic.thm3.2.contrast": [
+            {"attacker_action": "a", "defender_action": "comply", "r_defender": -1}
+        ]
+        * 30,
+        "rapo.thm3.1": _refusals(lambda k: -1.5 * k),
+        "rapo.thm3.1.general": _refusals(lambda k: 0.2 * k * k),
+        "rapo.thm3.1.correlated-masking": _refusals(fixed=0.5),
+        "rapo.untargeted-k2": [{"k": k, "steps": 3 * k} for k in (4, 8, 16, 32) for _ in range(50)],
+        "ds.t1": [{"p": 0.6, "a": 0.7, "b": 0.2, "K": 2, "value": 0.1}],
+        "ds.t2": [
+            {"L": length, "grad_norm_sample": 0.3, "grad_norm_decision": 0.5}
+            for length in (1, 4, 16, 64)
+        ],
+        "ds.t3": [
+            {"L": length, "kl_grad_norm_sample": 0.3, "kl_grad_norm_decision": 0.5}
+            for length in (1, 4, 16, 64)
+        ],
+        "ds.t4": [
+            {
+                "method": "rl",
+                "p_before": 0.5,
+                "a_before": 0.5,
+                "b_before": 0.5,
+                "p_after": 0.7,
+                "a_after": 0.52,
+                "b_after": 0.48,
+            },
+            {
+                "method": "sft",
+                "p_before": 0.5,
+                "a_before": 0.5,
+                "b_before": 0.5,
+                "p_after": 0.52,
+                "a_after": 0.8,
+                "b_after": 0.2,
+            },
+        ],
+        "kale.ka-loss": [{"p": p, "q": q, "loss": 0.0}],
+        "kale.alt-admissible": [{"h": 3.0, "true_distance": 2.0}],
+    }[claim_id]
+
+
+def test_every_claim_has_a_broken_variant_per_check() -> None:
+    ids = {c.id for c in all_claims()}
+    assert set(BROKEN_SYMBOLIC) == ids and set(BROKEN_NUMERIC) == ids
+    for claim_id in ids:
+        _broken_records(claim_id)
+
+
+@pytest.mark.parametrize("claim_id", sorted(BROKEN_SYMBOLIC))
+def test_symbolic_check_can_fail(claim_id: str) -> None:
+    result = BROKEN_SYMBOLIC[claim_id]().check_symbolic()
+    assert result.status is Status.FAIL, result
+    assert "fail" in result.summary.lower() or "≠" in result.summary, result.summary
+
+
+@pytest.mark.parametrize("claim_id", sorted(BROKEN_NUMERIC))
+def test_numeric_check_can_fail(claim_id: str) -> None:
+    result = BROKEN_NUMERIC[claim_id]().check_numeric(rng(), 20)
+    assert result.status is Status.FAIL, result
+
+
+@pytest.mark.parametrize("claim_id", sorted(BROKEN_SYMBOLIC))
+def test_empirical_check_can_fail(claim_id: str) -> None:
+    result = get_claim(claim_id).check_empirical(_broken_records(claim_id), 0.05, 0.05)
+    assert result.status is Status.FAIL, result
+
+
+def test_alt_symbolic_uses_the_heuristic() -> None:
+    huge = AltAdmissibilityClaim(heuristic=_huge_heuristic).check_symbolic()
+    assert huge.status is Status.FAIL and huge.evidence["inadmissible_nodes"] > 0
+    zero = AltAdmissibilityClaim(heuristic=_zero_heuristic).check_symbolic()
+    assert zero.status is Status.FAIL  # admissible but not the ALT heuristic
+    assert AltAdmissibilityClaim().check_symbolic().status is Status.PASS
+
+
+def test_magic_contrast_symbolic_depends_on_the_witness() -> None:
+    assert MagicSimultaneousContrastClaim().check_symbolic().status is Status.PASS
+    for wrong in (sp.Integer(0), G_SYM / (2 * (G_SYM + C_SYM)), G_SYM / (G_SYM + C_SYM) + 0.1):
+        result = MagicSimultaneousContrastClaim(witness_mass=wrong).check_symbolic()
+        assert result.status is Status.FAIL and result.summary.startswith("failed")
+
+
+def test_magic_numeric_needs_a_non_vacuous_premise() -> None:
+    vacuous = MagicPointwiseSafetyClaim(premise=lambda r: True).check_numeric(rng(), 20)
+    assert vacuous.status is Status.FAIL and "premise" in vacuous.summary
+    good = MagicPointwiseSafetyClaim().check_numeric(rng(), 20)
+    assert good.status is Status.PASS
+    assert good.evidence["without_fallback_some_spne_unsafe"] > 0
+
+
+def test_ds_t4_symbolic_sees_the_kl_mechanism() -> None:
+    good = DSRLvsSFTClaim().check_symbolic()
+    assert good.status is Status.PASS
+    assert good.evidence["rl_ratio_growth_L8_to_L64"] == pytest.approx([8.0, 8.0])
+    flat = DSRLvsSFTClaim(length_weighted_kl=False).check_symbolic()
+    assert not flat.evidence["checks"][
+        "RL decision/sampling move ratio grows ∝ L at fixed β·L (the KL mechanism)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "claim_type", [RapoBudgetClaim, RapoGeneralThresholdClaim, RapoCorrelatedMaskingClaim]
+)
+@pytest.mark.parametrize(
+    ("name", "records"),
+    [
+        ("noise", {"fixed": 0.5}),
+        ("always refuses", {"fixed": 1.0}),
+        ("inverse law", {"law": lambda k: -1.5 * k}),
+    ],
+)
+def test_rapo_empirical_negatives(claim_type: type, name: str, records: dict) -> None:
+    result = claim_type().check_empirical(_refusals(**records), alpha=0.05)
+    assert result.status is Status.FAIL, (name, result)
+    assert result.summary.startswith("failed")
+    assert result.evidence["n"] == 1500 and len(result.evidence["interval"]) == 2
+
+
+def test_rapo_empirical_pass_reports_n_and_interval_and_insufficient_data() -> None:
+    result = RapoBudgetClaim().check_empirical(_refusals(lambda k: 1.5 * k))
+    assert result.status is Status.PASS
+    lo, hi = result.evidence["interval"]
+    assert lo < 1.5 < hi and result.evidence["n"] == 1500
+    assert len(result.evidence["fitted_theta_interval"]) == 1
+    few = RapoBudgetClaim().check_empirical(_refusals(lambda k: 1.5 * k, n=100))
+    assert few.status is Status.INSUFFICIENT and "insufficient data" in few.summary
+
+
+def test_alpha_is_separate_from_tol() -> None:
+    with pytest.raises(ClaimUsageError, match="alpha"):
+        run_claim_checks(n=1, alpha=0.0)
+    records = _refusals(lambda k: 1.5 * k)
+    # tol is not a p-value for RAPO: a huge tolerance does not turn a test into a pass
+    bad = _refusals(lambda k: -1.5 * k)
+    assert RapoBudgetClaim().check_empirical(bad, tol=10.0).status is Status.FAIL
+    assert RapoBudgetClaim().check_empirical(records, tol=0.0).status is Status.PASS
+
+
+def test_failing_summaries_say_what_failed() -> None:
+    for claim in (
+        DSSftShareClaim(1 / (1 + sp.sqrt(L_SYM) * R_SYM)),
+        DSKLPullClaim(exponent=0.5),
+        RapoUntargetedClaim(exponent=1.0),
+    ):
+        for result in (claim.check_symbolic(), claim.check_numeric(rng(), 20)):
+            assert result.status is Status.FAIL
+            assert "failed" in result.summary, result.summary
+
+
+def test_every_claim_has_a_source_and_docs() -> None:
+    kinds = {c.id: c.source.kind for c in all_claims()}
+    assert kinds["rapo.thm3.1"] == "paper-second-hand"
+    for cid in ("rapo.thm3.1.general", "rapo.thm3.1.correlated-masking", "rapo.untargeted-k2"):
+        assert kinds[cid] == "extension"
+    assert kinds["kale.ka-loss"] == kinds["kale.alt-admissible"] == "textbook"
+    assert all(kinds[f"ds.t{i}"] == "reconstruction" for i in range(1, 5))
+    docs = (REPO / "docs" / "claims.md").read_text()
+    for claim in all_claims():
+        assert f"`{claim.id}`" in docs
+        text = claim.describe(explain=True)
+        assert "source:" in text and claim.statement in text and "explanation:" in text
+    t4 = " ".join(get_claim("ds.t4").assumptions)
+    assert "β·L ∈ [2, 32]" in t4 and "Adam" in t4
+
+
+def test_cli_check_prints_statement_source_and_explanation() -> None:
+    from typer.testing import CliRunner
+
+    from arena.cli_theory import theory_app
+
+    result = CliRunner().invoke(theory_app, ["check", "--n", "2", "--explain", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert all(r["source"]["kind"] and r["statement"] and r["explanation"] for r in rows)

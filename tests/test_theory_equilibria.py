@@ -298,20 +298,56 @@ def test_random_games_agree_with_nashpy_vertex_enumeration() -> None:
         assert as_set(vertex_enumeration(game)) == theirs
 
 
-def test_random_games_agree_with_pygambit() -> None:
-    gbt = pytest.importorskip("pygambit", reason="pygambit is not installed here")
-    game = random_game(7, 4, 4)
-    A, B = game.bimatrix()
+def _gambit_extreme_set(
+    gbt: types.ModuleType, A: np.ndarray, B: np.ndarray
+) -> set[tuple[float, ...]]:
+    """Gambit's enummixed extreme equilibria of the bimatrix game (A, B), rounded."""
     # Exact rationals of the float payoffs, so Gambit solves the very same game.
     exact = [np.vectorize(Fraction, otypes=[object])(M) for M in (A, B)]
-    g = gbt.Game.from_arrays(*exact)
-    result = gbt.nash.enummixed_solve(g, rational=False)
-    theirs = set()
-    for eq in result.equilibria:
-        row = [float(eq[s]) for s in g.players[0].strategies]
-        col = [float(eq[s]) for s in g.players[1].strategies]
-        theirs.add(tuple(np.round(row + col, 7) + 0.0))
-    assert as_set(vertex_enumeration(game)) == theirs
+    g = gbt.StrategicGame.from_arrays(*exact)
+    out = set()
+    for eq in gbt.nash.enummixed_solve(g, rational=True).equilibria:
+        flat = [float(v) for player in list(g.players) for _, v in eq[player]]
+        out.add(tuple(np.round(flat, 7) + 0.0))
+    return out
+
+
+@pytest.mark.parametrize("m,n,seeds", [(3, 3, 3), (4, 6, 2), (6, 6, 2), (7, 5, 1)])
+def test_random_games_agree_with_pygambit(m: int, n: int, seeds: int) -> None:
+    gbt = pytest.importorskip("pygambit", reason="pygambit is not installed here")
+    for seed in range(seeds):
+        game = random_game(1000 * m + 10 * n + seed, m, n)
+        report = degeneracy_report(game)
+        assert not report.degenerate and report.exhaustive
+        ours = as_set(vertex_enumeration(game))
+        assert ours == _gambit_extreme_set(gbt, *game.bimatrix())
+        assert as_set(support_enumeration(game, warn=False)) == ours
+
+
+def _catalog_bimatrices(gbt: types.ModuleType) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    out = []
+    for slug in gbt.catalog.games()["Game"]:
+        g = gbt.catalog.load(slug)
+        if len(list(g.players)) != 2:
+            continue
+        A, B = (np.asarray(M, dtype=np.float64) for M in g.to_arrays())
+        out.append((slug, A, B))
+    return out
+
+
+def test_catalog_games_agree_with_pygambit_enummixed() -> None:
+    gbt = pytest.importorskip("pygambit", reason="pygambit is not installed here")
+    checked = []
+    for slug, A, B in _catalog_bimatrices(gbt):
+        game = NormalFormGame.from_bimatrix(A, B)
+        ours = as_set(vertex_enumeration(game))
+        report = degeneracy_report(game)
+        if report.degenerate or not report.exhaustive:
+            continue
+        assert ours == _gambit_extreme_set(gbt, A, B), slug
+        checked.append(slug)
+    assert "journals/dcg/vonstengel1999/6x6_game_with_75_eq" in checked
+    assert len(checked) >= 5
 
 
 def test_lemke_howson_label_range_and_large_game() -> None:
@@ -625,3 +661,163 @@ def test_spne_normal_form_check_runs_for_small_games(monkeypatch: pytest.MonkeyP
     assert calls == [1]
     spne(LeaderFollowerGame(np.zeros((20, 3)), np.zeros((20, 3))))  # 3^20 maps: skipped
     assert calls == [1]
+
+
+# von Stengel (1999), "New maximal numbers of equilibria in bimatrix games": a 6x6 game
+# with 75 equilibria (Gambit catalog journals/dcg/vonstengel1999/6x6_game_with_75_eq).
+def _von_stengel_game() -> NormalFormGame:
+    flat = [
+        9504,
+        72336,
+        -111771,
+        -461736,
+        397584,
+        1227336,
+        171204,
+        -1718376,
+        1303104,
+        1303104,
+        737154,
+        -453420,
+        -660,
+        48081,
+        31680,
+        -300036,
+        -113850,
+        774576,
+        -45936,
+        -1039236,
+        -453420,
+        737154,
+        -227040,
+        -227040,
+        19976,
+        29216,
+        -130944,
+        -178761,
+        451176,
+        451176,
+        208626,
+        -586476,
+        1227336,
+        397584,
+        774576,
+        -113850,
+        -20526,
+        14124,
+        168124,
+        -84436,
+        -586476,
+        208626,
+        -263076,
+        -263076,
+        -1718376,
+        171204,
+        -1039236,
+        -45936,
+        1776,
+        1776,
+        -8514,
+        -8976,
+        29216,
+        19976,
+        14124,
+        -20526,
+        72336,
+        9504,
+        48081,
+        -660,
+        -8976,
+        -8514,
+        52764,
+        52764,
+        -178761,
+        -130944,
+        -84436,
+        168124,
+        -461736,
+        -111771,
+        -300036,
+        31680,
+    ]
+    # NFG order: contingencies with the row strategy varying fastest, (u1, u2) each.
+    pairs = np.array(flat, dtype=np.float64).reshape(36, 2)
+    A = pairs[:, 0].reshape(6, 6).T
+    B = pairs[:, 1].reshape(6, 6).T
+    return NormalFormGame.from_bimatrix(A, B)
+
+
+def test_von_stengel_game_has_all_75_equilibria() -> None:
+    game = _von_stengel_game()
+    report = degeneracy_report(game)
+    assert not report.degenerate and report.exhaustive and report.doubt is None
+    vertex = as_set(vertex_enumeration(game))
+    assert len(vertex) == 75
+    assert as_set(support_enumeration(game, warn=False)) == vertex
+    result = solve(game)
+    assert len(result.equilibria) == 75 and result.note == "all equilibria (nondegenerate game)"
+
+
+def test_von_stengel_game_matches_gambit_catalog() -> None:
+    gbt = pytest.importorskip("pygambit", reason="pygambit is not installed here")
+    g = gbt.catalog.load("journals/dcg/vonstengel1999/6x6_game_with_75_eq")
+    A, B = (np.asarray(M, dtype=np.float64) for M in g.to_arrays())
+    ours = _von_stengel_game().bimatrix()
+    assert np.array_equal(A, ours[0]) and np.array_equal(B, ours[1])
+
+
+def test_singularity_is_judged_by_conditioning_not_determinant() -> None:
+    """The old test (|det| < 1e-12 x Hadamard bound) rejects well-conditioned bases of
+    von Stengel's game: payoffs mapped to [1, 2] make every system nearly rank one, so
+    the determinant is tiny although the condition number is only ~1e7."""
+    from theory.equilibria._polytope import (
+        RCOND_SINGULAR,
+        batched_solve,
+        polytope_vertices,
+        positive_scaled,
+        support_pairs,
+    )
+
+    _, B = _von_stengel_game().bimatrix()
+    M = positive_scaled(B)
+    ((S, J),) = support_pairs(6, 6, 6)
+    systems = M[S[:, None, :], J[:, :, None]]
+    _, logdet = np.linalg.slogdet(systems)
+    log_bound = np.log(np.linalg.norm(systems, axis=2)).sum(axis=1)
+    old_singular = logdet <= log_bound + np.log(1e-12)
+    cond = np.linalg.cond(systems)
+    wrongly_rejected = old_singular & (cond < 1e9)
+    assert np.any(wrongly_rejected)  # the magnitude test threw these away
+    sol, ok = batched_solve(systems, np.ones(systems.shape[:2]))
+    assert np.all(ok[wrongly_rejected]) and np.all(1 / cond[ok] > RCOND_SINGULAR / 10)
+    # ... and they are solved to working accuracy.
+    residual = np.einsum("tij,tj->ti", systems[ok], sol[ok]) - 1.0
+    assert np.abs(residual).max() < 1e-12
+    # An exactly singular system (two equal columns) is still rejected.
+    twin = np.ones((1, 3, 3)) + np.array([[[0.0, 0.5, 0.5], [0.2, 0.1, 0.1], [0.3, 0.7, 0.7]]])
+    assert not batched_solve(twin, np.ones((1, 3)))[1][0]
+    assert len(polytope_vertices(M)[0]) > 0
+
+
+def test_degeneracy_proof_is_withdrawn_when_precision_cannot_decide(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import theory.equilibria._polytope as polytope_module
+
+    game = random_game(5, 4, 4)
+    assert degeneracy_report(game).exhaustive
+    polytope_module._cached_vertices.cache_clear()
+    # Pretend double precision were much worse: every basis's label error bound now
+    # covers real slacks, and the report must stop claiming a proof.
+    monkeypatch.setattr(polytope_module, "RCOND_SINGULAR", 1e-13)
+    monkeypatch.setattr(polytope_module, "LABEL_TOL", 1e-10)
+    original = np.finfo(np.float64).eps
+    monkeypatch.setattr(
+        polytope_module.np, "finfo", lambda _t: types.SimpleNamespace(eps=original * 1e12)
+    )
+    report = degeneracy_report(game)
+    polytope_module._cached_vertices.cache_clear()
+    assert not report.degenerate and not report.exhaustive
+    assert report.doubt is not None and "error bound" in report.doubt
+    # A genuinely degenerate game is still caught with a witness.
+    assert degeneracy_report(DEGENERATE).degenerate

@@ -9,7 +9,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import pytest
-from scipy.optimize import minimize
+from scipy.optimize import linprog, minimize
 
 from theory import evaluation
 from theory.equilibria import solve_zero_sum
@@ -53,6 +53,46 @@ def _slsqp_maxent(m: np.ndarray, v: float) -> np.ndarray:
         options={"ftol": 1e-14, "maxiter": 2000},
     )
     return np.asarray(res.x)
+
+
+def _maxent_gap(m: np.ndarray, v: float, p: np.ndarray) -> float:
+    """Bound on ``max H(q) - H(p)`` over ``P = {q in simplex : m.T q >= v}``; no reference.
+
+    Entropy is concave, so ``H(q) <= H(p) + grad H(p) . (q - p)`` for every ``q`` with no
+    mass off ``p``'s support; the largest right-hand side over ``P`` is one LP. A ``q`` in
+    ``P`` with mass off the support (found by a second LP) makes the gap infinite: moving
+    towards it raises the entropy at an infinite rate.
+    """
+    n = m.shape[0]
+    on = p > 0
+    a_ub, b_ub = -m.T, np.full(m.shape[1], -v)
+    ones = np.ones((1, n))
+    off = linprog(-(~on).astype(float), A_ub=a_ub, b_ub=b_ub, A_eq=ones, b_eq=[1.0])
+    assert off.status == 0, off.message
+    if -off.fun > 1e-9:
+        return math.inf
+    grad = np.zeros(n)
+    grad[on] = -np.log(p[on]) - 1.0
+    bounds = [(0.0, None) if i else (0.0, 0.0) for i in on]
+    best = linprog(-grad, A_ub=a_ub, b_ub=b_ub, A_eq=ones, b_eq=[1.0], bounds=bounds)
+    assert best.status == 0, best.message
+    return float(-best.fun - grad @ p)
+
+
+def _assert_max_entropy_equilibrium(m: np.ndarray, v: float, p: np.ndarray) -> None:
+    """``p`` is a maximin strategy of ``m`` with the largest entropy, to ``1e-7``."""
+    assert np.all(p >= 0) and p.sum() == pytest.approx(1.0, abs=1e-12), "not a mixed strategy"
+    assert np.min(m.T @ p) >= v - 1e-12, "not an equilibrium"
+    assert _maxent_gap(m, v, p) <= 1e-7, "another equilibrium has a larger entropy"
+
+
+def _at_least_as_good(p: np.ndarray, reference: np.ndarray, tol: float = 1e-7) -> bool:
+    return _entropy(p) >= _entropy(reference) - tol
+
+
+# cvxpy's interior-point answers leave up to ~1e-6 of mass on strategies that are in no
+# equilibrium; each such crumb adds up to ~1e-5 of entropy (-x log x is steep near 0)
+INTERIOR_POINT_ENTROPY_TOL = 1e-4
 
 
 # ----------------------------------------------------------------- Nash averaging
@@ -100,17 +140,48 @@ def test_nash_averaging_of_a_transitive_game_rates_by_skill_gap() -> None:
     assert res.ranking() == ["b", "d", "a", "c"]
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_maxent_matches_an_independent_solver_on_non_unique_nash_sets(seed: int) -> None:
+def _copies_game(seed: int) -> np.ndarray:
     a = _random_antisymmetric(5, seed)
     idx = [0, 1, 2, 3, 4, 0, 2, 2]  # copies make the Nash set a polytope, not a point
-    m = a[np.ix_(idx, idx)]
+    return a[np.ix_(idx, idx)]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_maxent_is_the_max_entropy_equilibrium_on_non_unique_nash_sets(seed: int) -> None:
+    """At least as much entropy as any equilibrium (LP certificate) and as SLSQP's answer.
+
+    SLSQP is a weaker solver whose answer varies by machine, so only the property is
+    compared, never the point.
+    """
+    m = _copies_game(seed)
     p, v = max_entropy_maximin(m, value=0.0)
-    reference = _slsqp_maxent(m, 0.0)
     assert v == 0.0
-    assert np.min(m.T @ p) >= -1e-12  # p is an equilibrium
-    assert _entropy(p) >= _entropy(reference) - 1e-7  # at least as good as SLSQP
-    np.testing.assert_allclose(p, reference, atol=1e-4)
+    _assert_max_entropy_equilibrium(m, 0.0, p)
+    assert _at_least_as_good(p, _slsqp_maxent(m, 0.0))
+
+
+def test_the_max_entropy_check_rejects_wrong_solutions() -> None:
+    m = _copies_game(0)
+    p, _ = max_entropy_maximin(m, value=0.0)
+    assert p[0] > 0.1 and p[5] > 0.1  # agent 0 and its copy share its mass
+    skewed = p.copy()  # still an equilibrium (rows 0 and 5 are equal), less entropy
+    skewed[0] += 1e-3
+    skewed[5] -= 1e-3
+    np.testing.assert_allclose(m.T @ skewed, m.T @ p, atol=1e-15)
+    with pytest.raises(AssertionError, match="larger entropy"):
+        _assert_max_entropy_equilibrium(m, 0.0, skewed)
+    assert not _at_least_as_good(skewed, p)
+    merged = p.copy()  # an equilibrium that leaves the copy out: off the maximal support
+    merged[0], merged[5] = p[0] + p[5], 0.0
+    assert _maxent_gap(m, 0.0, merged) == math.inf
+    vertex = np.asarray(solve_zero_sum(m).row)  # an LP vertex equilibrium
+    with pytest.raises(AssertionError, match="larger entropy"):
+        _assert_max_entropy_equilibrium(m, 0.0, vertex)
+    assert not _at_least_as_good(vertex, p)
+    with pytest.raises(AssertionError, match="not an equilibrium"):
+        _assert_max_entropy_equilibrium(m, 0.0, np.full(8, 1 / 8))
+    _assert_max_entropy_equilibrium(m, 0.0, p)  # the right answer passes
+    assert _at_least_as_good(p, vertex)
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -121,6 +192,7 @@ def test_max_entropy_maximin_on_rectangular_games(seed: int) -> None:
     assert v == pytest.approx(lp.value, abs=1e-12)
     assert np.min(m.T @ p) >= v - 1e-9
     assert _entropy(p) >= _entropy(np.asarray(lp.row)) - 1e-9
+    assert _maxent_gap(m, v, p) <= 1e-7
 
 
 def test_nash_averaging_agent_vs_task() -> None:
@@ -386,7 +458,9 @@ def _openspiel_nash_averaging() -> Any:
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_nash_averaging_matches_openspiel(seed: int) -> None:
+def test_nash_averaging_agrees_with_openspiel(seed: int) -> None:
+    """OpenSpiel (cvxpy) solves the same program: its answer is an equilibrium of our
+    meta-game, ours has at least its entropy, and its ratings follow our ``A @ nash``."""
     os_nash_averaging = _openspiel_nash_averaging()
     import pyspiel
 
@@ -396,21 +470,35 @@ def test_nash_averaging_matches_openspiel(seed: int) -> None:
     a = a[np.ix_(copies, copies)]
     game = pyspiel.create_matrix_game(a.tolist(), (-a).tolist())
     nash, ratings = os_nash_averaging.nash_averaging(game)
+    theirs = np.clip(np.ravel(nash), 0.0, None)  # interior-point: accurate to about 1e-7
     ours = nash_averaging(a)
-    # cvxpy's interior-point solution is accurate to about 1e-7
-    np.testing.assert_allclose(ours.nash, np.ravel(nash), atol=1e-5)
-    np.testing.assert_allclose(ours.ratings, np.ravel(ratings), atol=1e-5)
+    _assert_max_entropy_equilibrium(a, 0.0, np.asarray(ours.nash))
+    assert np.min(a.T @ theirs) >= -1e-6 and theirs.sum() == pytest.approx(1.0, abs=1e-6)
+    assert _at_least_as_good(np.asarray(ours.nash), theirs, INTERIOR_POINT_ENTROPY_TOL)
+    np.testing.assert_allclose(np.ravel(ratings), a @ np.ravel(nash), atol=1e-12)
+    np.testing.assert_allclose(ours.ratings, a @ ours.nash, atol=1e-12)
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_agent_vs_task_nash_averaging_matches_openspiel(seed: int) -> None:
+def test_agent_vs_task_nash_averaging_agrees_with_openspiel(seed: int) -> None:
     os_nash_averaging = _openspiel_nash_averaging()
     scores = np.random.default_rng(seed).normal(size=(5, 4))
     (agent_nash, task_nash), (skill, difficulty) = os_nash_averaging.nash_averaging_avt_matrix(
         scores
     )
+    x, y = (np.clip(np.ravel(t), 0.0, None) for t in (agent_nash, task_nash))
     ours = nash_averaging_agent_vs_task(scores, normalize_tasks=True)
-    np.testing.assert_allclose(ours.agent_nash, np.ravel(agent_nash), atol=1e-5)
-    np.testing.assert_allclose(ours.task_nash, np.ravel(task_nash), atol=1e-5)
-    np.testing.assert_allclose(ours.agent_skill, np.ravel(skill), atol=1e-5)
-    np.testing.assert_allclose(ours.task_difficulty, np.ravel(difficulty), atol=1e-5)
+    s = (scores - scores.min(axis=0)) / (scores.max(axis=0) - scores.min(axis=0))
+    # both answers are equilibria of the same normalised game ...
+    for agents, tasks, tol in ((ours.agent_nash, ours.task_nash, 1e-9), (x, y, 1e-6)):
+        assert np.min(s.T @ agents) >= ours.value - tol
+        assert np.max(s @ tasks) <= ours.value + tol
+    # ... ours with the most entropy, and the ratings follow the same conventions
+    _assert_max_entropy_equilibrium(s, ours.value, np.asarray(ours.agent_nash))
+    _assert_max_entropy_equilibrium(-s.T, -ours.value, np.asarray(ours.task_nash))
+    assert _at_least_as_good(np.asarray(ours.agent_nash), x, INTERIOR_POINT_ENTROPY_TOL)
+    assert _at_least_as_good(np.asarray(ours.task_nash), y, INTERIOR_POINT_ENTROPY_TOL)
+    np.testing.assert_allclose(np.ravel(skill), s @ np.ravel(task_nash), atol=1e-12)
+    np.testing.assert_allclose(np.ravel(difficulty), -s.T @ np.ravel(agent_nash), atol=1e-12)
+    np.testing.assert_allclose(ours.agent_skill, s @ ours.task_nash, atol=1e-12)
+    np.testing.assert_allclose(ours.task_difficulty, -s.T @ ours.agent_nash, atol=1e-12)

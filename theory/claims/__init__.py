@@ -24,8 +24,10 @@ from theory.claims.base import (
     Claim,
     ClaimUsageError,
     RecordSchemaError,
+    Source,
     Status,
     UnknownClaimError,
+    check_alpha,
     skipped,
 )
 from theory.claims.ds import ds_claims
@@ -39,6 +41,7 @@ __all__ = [
     "ClaimCheckRow",
     "ClaimUsageError",
     "RecordSchemaError",
+    "Source",
     "Status",
     "UnknownClaimError",
     "all_claims",
@@ -91,6 +94,11 @@ def _run(check: Any, *args: Any) -> CheckResult:
     return result
 
 
+# symbolic checks take no random input; a default-constructed claim always gives the same
+# verdict, so the table does not re-run sympy (keyed by the method, so a patched check runs)
+_SYMBOLIC_CACHE: dict[tuple[type, Any], CheckResult] = {}
+
+
 def claim_rng(seed: int, claim_id: str) -> np.random.Generator:
     """A generator that depends only on ``seed`` and the claim id, not on claim order."""
     return np.random.default_rng([seed, zlib.crc32(claim_id.encode())])
@@ -101,14 +109,17 @@ def run_claim_checks(
     n: int = 200,
     records: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
     tol: float = 0.05,
+    alpha: float = 0.05,
 ) -> list[ClaimCheckRow]:
     """Symbolic and numeric checks of every claim, plus empirical ones where records exist.
 
     ``records`` maps a claim id to the records its ``check_empirical`` reads (each claim's
     docstring gives the schema); claims without records get ``skipped``. ``n`` random
     instances per numeric check (at least 1); ``seed`` must be >= 0 (numpy seeds are
-    non-negative); ``tol`` is the empirical tolerance. Bad ``n``/``seed``/``tol`` raise
-    :class:`ClaimUsageError` before any check runs.
+    non-negative); ``tol`` is the empirical tolerance (in each claim's units) and
+    ``alpha`` the significance level of the statistical empirical tests. Bad
+    ``n``/``seed``/``tol``/``alpha`` raise :class:`ClaimUsageError` before any check runs.
+    Symbolic verdicts are deterministic and cached per claim class.
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ClaimUsageError(
@@ -119,6 +130,7 @@ def run_claim_checks(
         raise ClaimUsageError(f"seed={seed!r} is not a non-negative integer. Fix: pass seed >= 0.")
     if not (isinstance(tol, (int, float)) and math.isfinite(tol) and tol >= 0):
         raise ClaimUsageError(f"tol={tol!r} is not a finite number >= 0. Fix: pass tol >= 0.")
+    check_alpha(alpha)
     claims = all_claims()
     records = dict(records or {})
     unknown = sorted(set(records) - {c.id for c in claims})
@@ -129,10 +141,13 @@ def run_claim_checks(
         )
     rows = []
     for claim in claims:
-        symbolic = _run(claim.check_symbolic)
+        key = (type(claim), type(claim).check_symbolic)
+        if key not in _SYMBOLIC_CACHE:
+            _SYMBOLIC_CACHE[key] = _run(claim.check_symbolic)
+        symbolic = _SYMBOLIC_CACHE[key]
         numeric = _run(claim.check_numeric, claim_rng(seed, claim.id), n)
         if claim.id in records:
-            empirical = _run(claim.check_empirical, records[claim.id], tol)
+            empirical = _run(claim.check_empirical, records[claim.id], tol, alpha)
         else:
             empirical = skipped("no records")
         failed = [

@@ -9,8 +9,17 @@ and the test-suite all run the same checks and print the same evidence:
 * ``check_numeric(rng, n)`` samples ``n`` random instances of the claim's model and
   verifies the conclusion with numpy/scipy (and the game solvers of ``theory``), so a
   wrong formula or a wrong solver makes it fail;
-* ``check_empirical(records, tol)`` compares the claim's prediction with measurements
-  from a run. Each claim documents the record schema it reads.
+* ``check_empirical(records, tol, alpha)`` compares the claim's prediction with
+  measurements from a run. Each claim documents the record schema it reads. ``tol`` is a
+  *tolerance* (how far a measured number may be from the prediction, in the claim's
+  units); ``alpha`` is a *significance level* (the false-alarm rate of a statistical
+  test). A claim uses whichever its test needs and says so; every empirical verdict
+  reports ``n`` (the sample size it used) and an ``interval``, and below the claim's
+  ``min_records`` it returns ``INSUFFICIENT`` ("insufficient data") rather than a verdict.
+
+Each claim carries a :class:`Source` (paper, paper-second-hand, reconstruction, extension
+or textbook; see ``docs/claims.md``) and an ``explanation`` (the derivation and what each
+check computes), which ``arena theory check --explain`` prints.
 
 Every check returns a :class:`CheckResult` whose ``evidence`` is a plain JSON-able dict,
 so a verdict can be stored next to a run and shown without re-running anything.
@@ -35,13 +44,16 @@ class Status(str, Enum):
 
     ``SKIPPED`` means the check was not run (e.g. no records were given);
     ``NOT_APPLICABLE`` means it ran but the claim's premise does not hold on the input,
-    so the claim says nothing about it.
+    so the claim says nothing about it; ``INSUFFICIENT`` means there were records but too
+    few for the test to have power (below the claim's minimum sample size), so neither
+    PASS nor FAIL is reported.
     """
 
     PASS = "pass"
     FAIL = "fail"
     SKIPPED = "skipped"
     NOT_APPLICABLE = "n/a"
+    INSUFFICIENT = "insufficient data"
 
     def __str__(self) -> str:
         return self.value
@@ -111,12 +123,78 @@ def skipped(reason: str) -> CheckResult:
     return CheckResult(Status.SKIPPED, reason, {}, None)
 
 
+def insufficient(n: int, needed: int, what: str = "records") -> CheckResult:
+    """``INSUFFICIENT``: ``n`` {what} where the test needs at least ``needed``."""
+    return CheckResult(
+        Status.INSUFFICIENT,
+        f"insufficient data: n={n} {what}, the test needs at least {needed}",
+        {"n": n, "min_n": needed, "interval": None},
+        None,
+    )
+
+
+DEFAULT_TOL = 0.05
+DEFAULT_ALPHA = 0.05
+
+
+def wilson_interval(successes: float, n: int, alpha: float = DEFAULT_ALPHA) -> list[float]:
+    """Wilson score interval of a binomial proportion at level ``1 − alpha``."""
+    from scipy import stats
+
+    if n <= 0:
+        return [0.0, 1.0]
+    z = float(stats.norm.ppf(1 - alpha / 2))
+    phat = successes / n
+    denom = 1 + z * z / n
+    centre = (phat + z * z / (2 * n)) / denom
+    half = z * math.sqrt(phat * (1 - phat) / n + z * z / (4 * n * n)) / denom
+    return [max(0.0, centre - half), min(1.0, centre + half)]
+
+
+def check_alpha(alpha: float) -> None:
+    """Raise :class:`ClaimUsageError` unless ``0 < alpha < 1``."""
+    if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
+        raise ClaimUsageError(f"alpha={alpha!r} is not a significance level. Fix: 0 < alpha < 1.")
+
+
+SOURCE_KINDS = ("paper", "paper-second-hand", "reconstruction", "extension", "textbook")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a claim comes from: one of :data:`SOURCE_KINDS`, a citation and its caveats.
+
+    ``paper``: stated in the paper's text, which we read. ``paper-second-hand``: the
+    paper states it, but we saw it only quoted by reviewers or summaries.
+    ``reconstruction``: our restatement of a result whose text we could not read.
+    ``extension``: our own generalisation of a paper's result. ``textbook``: a standard
+    identity the paper relies on. Details per claim: ``docs/claims.md``.
+    """
+
+    kind: str
+    citation: str
+    caveats: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in SOURCE_KINDS:
+            raise ValueError(f"source kind {self.kind!r} is not one of {SOURCE_KINDS}")
+
+    def __str__(self) -> str:
+        text = f"[{self.kind}] {self.citation}"
+        return text + "".join(f"\n  caveat: {c}" for c in self.caveats)
+
+
 def not_applicable(reason: str, evidence: Mapping[str, Any] | None = None) -> CheckResult:
     return CheckResult(Status.NOT_APPLICABLE, reason, to_plain(evidence or {}), None)
 
 
 def to_plain(value: Any) -> Any:
-    """Convert numpy scalars/arrays and sympy numbers to plain Python for the evidence."""
+    """Convert numpy scalars/arrays and sympy numbers to plain Python for the evidence.
+
+    A sympy expression that is not a number is kept as its text on purpose (a formula);
+    anything else that is not JSON data is a bug in the check and raises ``TypeError``
+    (it used to be stringified, which let any object through as "evidence").
+    """
     if isinstance(value, Mapping):
         return {str(k): to_plain(v) for k, v in value.items()}
     if isinstance(value, np.ndarray):
@@ -131,7 +209,18 @@ def to_plain(value: Any) -> Any:
         return float(value)
     if isinstance(value, str) or value is None:
         return value
-    return str(value)
+    import sympy
+
+    if isinstance(value, sympy.Basic):
+        if value.is_Integer:
+            return int(value)
+        if value.is_Number:
+            return float(value)
+        return str(value)
+    raise TypeError(
+        f"claim evidence holds a {type(value).__name__} ({value!r:.60}), which is not JSON "
+        "data; convert it in the check (numbers, strings, lists, dicts)."
+    )
 
 
 def require_keys(records: Sequence[Mapping[str, Any]], keys: Iterable[str], claim_id: str) -> None:
@@ -178,6 +267,11 @@ class Claim(ABC):
     statement: str
     assumptions: tuple[str, ...]
     reconstructed: bool
+    source: Source
+    #: the derivation and what each check computes (``arena theory check --explain``)
+    explanation: str = ""
+    #: fewest records ``check_empirical`` needs before it gives PASS or FAIL
+    min_records: int = 1
 
     @abstractmethod
     def check_symbolic(self) -> CheckResult:
@@ -188,14 +282,28 @@ class Claim(ABC):
         """Verify the claim on ``n`` random instances drawn with ``rng``."""
 
     @abstractmethod
-    def check_empirical(self, records: Sequence[Mapping[str, Any]], tol: float) -> CheckResult:
-        """Compare the claim with measurements from a run (schema in the subclass docstring)."""
+    def check_empirical(
+        self,
+        records: Sequence[Mapping[str, Any]],
+        tol: float = DEFAULT_TOL,
+        alpha: float = DEFAULT_ALPHA,
+    ) -> CheckResult:
+        """Compare the claim with measurements from a run (schema in the subclass docstring).
 
-    def describe(self) -> str:
-        """Statement and assumptions as plain text, flagged when reconstructed."""
+        ``tol`` is a tolerance in the claim's units, ``alpha`` a significance level; the
+        subclass docstring says which one its test uses.
+        """
+
+    def describe(self, explain: bool = False) -> str:
+        """Statement, assumptions and source as plain text; ``explain`` adds the derivation."""
         lines = [f"{self.id} ({self.paper})" + (" [reconstructed]" if self.reconstructed else "")]
         lines.append(self.statement)
         lines.extend(f"  assumes: {a}" for a in self.assumptions)
+        lines.append(f"  source: {self.source}")
+        if explain:
+            lines.append("  explanation:")
+            body = self.explanation or (type(self).__doc__ or "").strip()
+            lines.extend(f"    {line.strip()}" for line in body.splitlines())
         return "\n".join(lines)
 
     def __repr__(self) -> str:

@@ -38,6 +38,7 @@ from theory.claims.base import (
     CheckResult,
     Claim,
     RecordSchemaError,
+    Source,
     not_applicable,
     record_float,
     require_instances,
@@ -56,6 +57,7 @@ LP_DUST = 1e-6  # probabilities below this in an LP solution are solver toleranc
 
 GameSampler = Callable[[np.random.Generator], LeaderFollowerGame]
 SPNESolver = Callable[[LeaderFollowerGame, str], SPNESolution]
+Premise = Callable[[np.ndarray], bool]
 
 
 def sample_game_with_fallback(
@@ -88,6 +90,25 @@ def sample_game_without_fallback(rng: np.random.Generator) -> LeaderFollowerGame
     row = int(rng.integers(r_d.shape[0]))
     r_d[row] = -rng.uniform(0.1, 1.0, size=r_d.shape[1])
     return LeaderFollowerGame(game.leader_payoffs, r_d, players=game.players)
+
+
+def sample_game_any(rng: np.random.Generator) -> LeaderFollowerGame:
+    """The default sampler: half the games have a constructed fallback, half are drawn
+    with no constraint (so the premise holds or fails by chance), a sixth have none.
+
+    The premise is decided by :func:`has_safe_fallback` on the payoffs, never by how the
+    game was drawn, so a premise that is too weak (or vacuous) lets unsafe SPNE through
+    and the numeric check fails.
+    """
+    u = rng.random()
+    if u < 0.5:
+        return sample_game_with_fallback(rng)
+    if u < 5 / 6:
+        game = sample_game_with_fallback(rng)
+        n_a, n_d = game.follower_payoffs.shape
+        r_d = rng.uniform(-1.0, 0.5, size=(n_a, n_d))
+        return LeaderFollowerGame(game.leader_payoffs, r_d, players=game.players)
+    return sample_game_without_fallback(rng)
 
 
 def has_safe_fallback(r_defender: np.ndarray) -> bool:
@@ -183,12 +204,15 @@ def _parse_policy_records(
 class MagicPointwiseSafetyClaim(Claim):
     """MAGIC Theorem 3.2: at every SPNE every response in the defender's support is safe.
 
-    Numeric check: random finite attacker/defender games with a safe fallback column;
-    every SPNE that :func:`theory.equilibria.spne` returns (all tie-break rules) plus
-    random mixed SPNE policies is verified to be an SPNE independently, then every
-    support response is checked to have ``r_D ≥ 0`` in **every** subgame. Games whose
-    premise fails (some prompt has no safe response) are counted apart; if no sampled game
-    satisfies the premise the verdict is ``NOT_APPLICABLE``.
+    Numeric check: random finite attacker/defender games, some with a safe fallback and
+    some without (:func:`sample_game_any`); the premise (``premise``, by default
+    :func:`has_safe_fallback`) is evaluated on each game's payoffs. Every SPNE that
+    :func:`theory.equilibria.spne` returns (all tie-break rules) plus random mixed SPNE
+    policies is verified to be an SPNE independently; on games satisfying the premise
+    every support response must have ``r_D ≥ 0`` in **every** subgame, and on games
+    violating it some SPNE must be unsafe (otherwise the premise is doing no work and the
+    check fails). If no sampled game satisfies the premise the verdict is
+    ``NOT_APPLICABLE``.
 
     Empirical records: see the module docstring. Episodes: passes when, for every
     attacker action, the fraction of sampled responses with ``r_defender < 0`` is at most
@@ -211,63 +235,75 @@ class MagicPointwiseSafetyClaim(Claim):
         "the defender's maximum is attained (automatic for finite response sets)",
     )
     reconstructed = False
+    source = Source(
+        "paper",
+        "MAGIC (Wen et al. 2026, arXiv 2602.01539), Theorem 3.2; docs/papers.md#magic-theory",
+        ("finite games only; the paper's response space is all LLM outputs",),
+    )
 
     def __init__(
         self,
         sampler: GameSampler | None = None,
         solver: SPNESolver | None = None,
+        premise: Premise | None = None,
     ) -> None:
-        """``sampler`` draws games and ``solver`` computes an SPNE; both are overridable
-        so that tests can feed games without a fallback or a broken solver."""
-        self.sampler = sample_game_with_fallback if sampler is None else sampler
+        """``sampler`` draws games, ``solver`` computes an SPNE and ``premise`` decides
+        whether a payoff table satisfies the theorem's hypothesis; all are overridable so
+        that tests can feed games without a fallback, a broken solver or a vacuous
+        premise."""
+        self.sampler = sample_game_any if sampler is None else sampler
         self.solver: SPNESolver = spne if solver is None else solver
+        self.premise: Premise = has_safe_fallback if premise is None else premise
 
     def check_symbolic(self) -> CheckResult:
-        """The proof's key step with sympy: a mix below the row maximum cannot be optimal."""
-        n = 3
-        pis = sp.symbols(f"pi1:{n + 1}", positive=True)
-        gaps = sp.symbols(f"g1:{n + 1}", nonnegative=True)  # g_i = M − r_D(a, d_i) ≥ 0
-        m_sym = sp.symbols("M", real=True)
-        rewards = [m_sym - g for g in gaps]
-        # with Σπ = 1, M − E_π r = Σ π_i g_i
-        expected = sum(p * r for p, r in zip(pis, rewards, strict=True))
-        identity = (
-            sp.simplify(
-                (m_sym - expected).subs(pis[-1], 1 - sum(pis[:-1]))
-                - sum(p * g for p, g in zip(pis, gaps, strict=True)).subs(
-                    pis[-1], 1 - sum(pis[:-1])
-                )
-            )
-            == 0
-        )
-        # (The remaining steps, "a support point below M makes E_π r_D < M" and
-        # "M ≥ r_D(a, y_ref) ≥ 0", follow from the signs sympy is told to assume, so checking
-        # them symbolically would only restate those assumptions; the exact game below and
-        # the numeric check test them on actual payoffs instead.)
-        # an exact rational game (column 0 is the fallback): the solver's SPNE, read back
-        # against the exact payoffs, only uses responses with r_D ≥ 0 in every row
-        table = sp.Matrix([[0, -1, sp.Rational(1, 2)], [1, -2, -1], [sp.Rational(1, 3), 2, -3]])
-        r_d = np.array(table.tolist(), dtype=np.float64)
-        game = LeaderFollowerGame(-r_d, r_d, players=("attacker", "defender"))
-        support = [
-            (a, d)
-            for rule in TIE_BREAKS
-            for a, d in zip(
-                *np.nonzero(self.solver(game, rule).follower_policy > 1e-12), strict=True
-            )
+        """Exact rational games: the solver's SPNE against the exact payoffs.
+
+        The proof's algebra ("a mix below the row maximum is not a best response") only
+        restates the signs it assumes, so it is not checked here. Instead, on exact
+        games (one with ties, where mixed SPNE exist) the SPNE of every tie-break rule is
+        read back against the sympy payoffs: each support response must attain its row
+        maximum and be safe, in every row; and on an exact game without a fallback the
+        premise must be false and the SPNE unsafe (so the premise is needed).
+        """
+        half, third = sp.Rational(1, 2), sp.Rational(1, 3)
+        with_fallback = [
+            sp.Matrix([[0, -1, half], [1, -2, -1], [third, 2, -3]]),
+            sp.Matrix([[1, 1, -1], [0, -1, 0], [2, -2, 2]]),  # ties in every row
         ]
-        row_max = [max(table.row(a)) for a in range(table.rows)]
-        support_min = min(table[a, d] for a, d in support)
-        checks = {
-            "M − E_π r_D = Σ π_i (M − r_i)": identity,
-            "exact 3x3 game: every SPNE support response attains its row maximum M": all(
+        without = sp.Matrix([[1, -1], [-half, -third]])  # row 1 has no safe reply
+        checks: dict[str, bool] = {}
+        for g, table in enumerate(with_fallback):
+            r_d = np.array(table.tolist(), dtype=np.float64)
+            game = LeaderFollowerGame(-r_d, r_d, players=("attacker", "defender"))
+            support = [
+                (a, d)
+                for rule in TIE_BREAKS
+                for a, d in zip(
+                    *np.nonzero(self.solver(game, rule).follower_policy > 1e-12), strict=True
+                )
+            ]
+            row_max = [max(table.row(a)) for a in range(table.rows)]
+            checks[f"exact game {g}: premise holds"] = bool(self.premise(r_d))
+            checks[f"exact game {g}: every SPNE support response attains its row maximum"] = all(
                 table[a, d] == row_max[a] for a, d in support
-            ),
-            "exact 3x3 game: every SPNE support response has r_D ≥ 0": bool(support_min >= 0),
-        }
+            )
+            checks[f"exact game {g}: every SPNE support response has r_D ≥ 0"] = bool(
+                support and min(table[a, d] for a, d in support) >= 0
+            )
+        r_d = np.array(without.tolist(), dtype=np.float64)
+        game = LeaderFollowerGame(-r_d, r_d, players=("attacker", "defender"))
+        policy = self.solver(game, "first").follower_policy
+        checks["game without fallback: premise is false"] = not self.premise(r_d)
+        checks["game without fallback: the SPNE plays an unsafe response"] = bool(
+            np.any(r_d[policy > 1e-12] < 0)
+        )
+        failed = [k for k, v in checks.items() if not v]
         return verdict(
-            all(checks.values()),
-            "at a subgame best response every support point attains M = V* ≥ 0",
+            not failed,
+            "exact games: every SPNE support response attains its row maximum M ≥ 0; without "
+            "a fallback the SPNE is unsafe"
+            if not failed
+            else f"failed: {'; '.join(failed)}",
             {"checks": checks},
         )
 
@@ -278,10 +314,12 @@ class MagicPointwiseSafetyClaim(Claim):
         violations: list[dict[str, Any]] = []
         tight = 0
         min_support_reward = math.inf
-        for _ in range(n):
-            game = self.sampler(rng)
+        extra = max(1, n // 4)
+        for i in range(n + extra):
+            # the extra games lack a fallback, whatever the sampler draws
+            game = self.sampler(rng) if i < n else sample_game_without_fallback(rng)
             r_d = game.follower_payoffs
-            premise = has_safe_fallback(r_d)
+            premise = bool(self.premise(r_d))
             candidates: list[tuple[str, np.ndarray, np.ndarray]] = []
             for rule in TIE_BREAKS:
                 sol = self.solver(game, rule)
@@ -309,17 +347,8 @@ class MagicPointwiseSafetyClaim(Claim):
                     violations.append(
                         {"rule": rule, "r_defender": r_d.tolist(), "policy": policy.tolist()}
                     )
-        # The premise is needed: on games where some prompt has no safe reply, every SPNE
-        # (indeed every policy) samples an unsafe response there.
-        necessary = 0
-        extra = max(1, n // 4)
-        for _ in range(extra):
-            game = sample_game_without_fallback(rng)
-            policy = self.solver(game, "first").follower_policy
-            necessary += bool(np.any(game.follower_payoffs[policy > 1e-12] < -SAFE_TOL))
         evidence = {
-            "games": n,
-            "premise_necessary_unsafe_spne_without_fallback": f"{necessary}/{extra}",
+            "games": n + extra,
             "games_with_fallback": premise_ok,
             "games_without_fallback": premise_failed,
             "without_fallback_some_spne_unsafe": tight,
@@ -331,21 +360,34 @@ class MagicPointwiseSafetyClaim(Claim):
         }
         if premise_ok == 0:
             return not_applicable(
-                f"none of {n} sampled games has a safe fallback in every subgame", evidence
+                f"none of {n + extra} sampled games has a safe fallback in every subgame",
+                evidence,
             )
-        ok = not violations and not non_spne
+        # the premise must do work: where it fails, some SPNE must actually be unsafe
+        ok = not violations and not non_spne and tight > 0
         if non_spne:
-            summary = f"{len(non_spne)} solver outputs are not SPNE: {non_spne[0]}"
+            summary = f"failed: {len(non_spne)} solver outputs are not SPNE: {non_spne[0]}"
         elif violations:
-            summary = f"{len(violations)} SPNE put mass on an unsafe response"
+            summary = (
+                f"failed: {len(violations)} SPNE in games satisfying the premise put mass on "
+                "an unsafe response"
+            )
+        elif tight == 0:
+            summary = (
+                "failed: the premise excluded no game with an unsafe SPNE "
+                f"({premise_failed} games failed it), so the check shows nothing"
+            )
         else:
             summary = (
-                f"{profiles} SPNE profiles in {premise_ok} games: every support response safe "
-                f"in every subgame (min r_D {min_support_reward:.3g})"
+                f"{profiles} SPNE profiles in {premise_ok} games with a fallback: every "
+                f"support response safe in every subgame (min r_D {min_support_reward:.3g}); "
+                f"without one, {tight}/{premise_failed} games had an unsafe SPNE"
             )
         return verdict(ok, summary, evidence, SAFE_TOL)
 
-    def check_empirical(self, records: Sequence[Mapping[str, Any]], tol: float) -> CheckResult:
+    def check_empirical(
+        self, records: Sequence[Mapping[str, Any]], tol: float = 0.05, alpha: float = 0.05
+    ) -> CheckResult:
         if not records:
             return skipped(
                 "no records: pass episodes (attacker_action, defender_action, r_defender) "
@@ -448,34 +490,84 @@ class MagicSimultaneousContrastClaim(Claim):
         "Nash equilibrium of the normal form (not required to be subgame perfect)",
     )
     reconstructed = False
+    source = Source(
+        "paper",
+        "MAGIC (Wen et al. 2026), contrast with Self-RedTeam after Theorem 3.2; "
+        "docs/papers.md#magic-theory",
+        ("the paper states the contrast in words; the witness family is ours",),
+    )
 
-    def __init__(self, sampler: GameSampler | None = None) -> None:
+    def __init__(
+        self, sampler: GameSampler | None = None, witness_mass: sp.Expr | None = None
+    ) -> None:
+        """``sampler`` draws the numeric check's games; ``witness_mass`` (in the symbols
+        ``g``, ``c`` of :meth:`check_symbolic`) is the claimed largest probability with
+        which a Nash defender complies with the off-path attack, ``g/(g+c)``."""
         self.sampler = sampler or (
             lambda rng: sample_game_with_fallback(rng, zero_sum=True, max_actions=3)
         )
+        g, c = sp.symbols("g c", positive=True)
+        self.witness_mass = g / (g + c) if witness_mass is None else witness_mass
 
     def check_symbolic(self) -> CheckResult:
-        """Exact family: prompt a0 (value 0) is played; off-path a1 pays g for refusing."""
-        g, c, w = sp.symbols("g c w", positive=True)
-        # rows a0, a1; columns refuse, comply; defender payoffs
+        """Exact family, solved in the normal form: the witness is a Nash equilibrium.
+
+        Prompts a0, a1; responses refuse, comply; ``r_D = [[0, −c], [g, −c]]`` (g, c > 0),
+        ``r_A = −r_D``. The defender's pure strategies are the four maps prompt → response;
+        the witness profile is "attacker plays a0; defender refuses a0 and complies with a1
+        with probability w" where ``w = witness_mass``. Sympy computes every pure
+        deviation's payoff in the normal form and checks that none gains (for all
+        g, c > 0), that ``w > 0`` (unsafe mass off the attacker's support) while the
+        in-expectation guarantee holds, that ``w`` is the largest such mass (at ``w + ε``
+        the attacker gains), and that the unique SPNE never complies.
+        """
+        g, c = sp.symbols("g c", positive=True)
+        w = sp.sympify(self.witness_mass)
         r_d = sp.Matrix([[0, -c], [g, -c]])
-        value = sp.Integer(0)  # min over rows of the row maximum: a0's refusal
-        w_max = sp.solve(sp.Eq((1 - w) * g - w * c, value), w)[0]
-        # defender: a0 -> refuse; a1 -> comply w.p. w_max. Attacker plays a0.
-        e_a1 = sp.simplify((1 - w_max) * r_d[1, 0] + w_max * r_d[1, 1])
-        attacker_gain = sp.simplify(-e_a1 - (-r_d[0, 0]))  # deviating to a1
+        maps: list[tuple[int, int]] = [(0, 0), (0, 1), (1, 0), (1, 1)]  # (reply to a0, a1)
+        # the witness as a mix over the four maps: a0 -> refuse, a1 -> comply w.p. w
+        mix = {m: (1 - w if m == (0, 0) else w if m == (0, 1) else sp.Integer(0)) for m in maps}
+        attacker = (sp.Integer(1), sp.Integer(0))
+
+        def defender_payoff(att: tuple[sp.Expr, ...], m: tuple[int, int]) -> sp.Expr:
+            return sum(att[a] * r_d[a, m[a]] for a in range(2))
+
+        def attacker_payoff(a: int, weights: dict[tuple[int, int], sp.Expr]) -> sp.Expr:
+            return -sum(p * r_d[a, m[a]] for m, p in weights.items())
+
+        eq_def = sp.simplify(sum(mix[m] * defender_payoff(attacker, m) for m in maps))
+        eq_att = sp.simplify(attacker_payoff(0, mix))
+
+        def nonneg(expr: sp.Expr) -> bool:
+            return bool(sp.simplify(expr).is_nonnegative) or sp.simplify(expr) == 0
+
+        eps = sp.symbols("epsilon", positive=True)
+        bumped = {m: p.subs({}) for m, p in mix.items()}
+        bumped[(0, 0)], bumped[(0, 1)] = 1 - w - eps, w + eps
+        spne_a1 = max(range(2), key=lambda d: float(r_d[1, d].subs({g: 1, c: 1})))
         checks = {
-            "max unsafe mass g/(g+c) is positive": bool(sp.simplify(w_max - g / (g + c)) == 0)
-            and bool(w_max.is_positive),
-            "safe in expectation: E r_D(a1) = V = 0": sp.simplify(e_a1 - value) == 0,
-            "attacker gains nothing by deviating to a1": sp.simplify(attacker_gain) == 0,
-            "SPNE refuses a1 (g > 0 > -c)": bool((g - (-c)).is_positive),
+            "witness is a mixed strategy (0 ≤ w ≤ 1)": nonneg(w) and nonneg(1 - w),
+            "no defender deviation gains": all(
+                nonneg(eq_def - defender_payoff(attacker, m)) for m in maps
+            ),
+            "no attacker deviation gains": all(
+                nonneg(eq_att - attacker_payoff(a, mix)) for a in range(2)
+            ),
+            "unsafe mass on the off-path prompt a1 is positive": bool(w.is_positive),
+            "safe in expectation on a1: E r_D(a1) ≥ 0": nonneg((1 - w) * r_d[1, 0] + w * r_d[1, 1]),
+            "w is the largest such mass: at w + ε the attacker deviates to a1": bool(
+                sp.simplify(attacker_payoff(1, bumped) - attacker_payoff(0, bumped)).is_positive
+            ),
+            "the SPNE refuses a1 (g > 0 > −c)": spne_a1 == 0 and bool((g + c).is_positive),
         }
+        failed = [k for k, v in checks.items() if not v]
         return verdict(
-            all(checks.values()),
-            f"a Nash defender may comply with the off-path attack w.p. {w_max}, safe only in "
-            "expectation",
-            {"checks": checks, "unsafe_mass": str(w_max)},
+            not failed,
+            f"a Nash defender may comply with the off-path attack w.p. {w}, safe only in "
+            "expectation"
+            if not failed
+            else f"failed: {'; '.join(failed)} (witness mass {w})",
+            {"checks": checks, "unsafe_mass": str(w)},
         )
 
     def check_numeric(self, rng: np.random.Generator, n: int) -> CheckResult:
@@ -569,7 +661,9 @@ class MagicSimultaneousContrastClaim(Claim):
             1e-9,
         )
 
-    def check_empirical(self, records: Sequence[Mapping[str, Any]], tol: float) -> CheckResult:
+    def check_empirical(
+        self, records: Sequence[Mapping[str, Any]], tol: float = 0.05, alpha: float = 0.05
+    ) -> CheckResult:
         if not records:
             return skipped("no records: pass episodes or tables as for magic.thm3.2")
         form, rows = _parse_policy_records(records, self.id)

@@ -107,25 +107,82 @@ def indifference_systems(M: FloatArray, S: NDArray[np.intp], J: NDArray[np.intp]
     return systems
 
 
+# Reciprocal condition numbers (1-norm, ``1 / (||M||_1 ||M^-1||_1)``) below which a
+# system counts as singular. A system that is singular in exact arithmetic comes out of
+# floating point with a reciprocal condition number at rounding level (k x 1e-16 or so);
+# the bases of genuine vertices, even of hard literature games, stay above 1e-12 (von
+# Stengel's 6x6 game with 75 equilibria: 1e-7 at worst). The old test, ``|det|`` below
+# 1e-12 times Hadamard's bound, measured magnitude instead: payoffs mapped to [1, 2] make
+# every system close to rank one, so ``|det|`` is tiny even when the system is well
+# conditioned, and two of that game's equilibria were lost.
+RCOND_SINGULAR = 1e-13
+# Systems between this rounding-noise floor and RCOND_SINGULAR cannot be told apart from
+# singular ones at double precision; enumeration skips them, and a degeneracy check that
+# met one does not claim to be a proof.
+RCOND_NOISE = 1e-15
+# Below this the explicit inverse loses too much in its residual even after a step of
+# iterative refinement; such (rare) systems are re-solved by LU, which is backward stable.
+RCOND_RESOLVE = 1e-10
+
+
+def batched_rcond(systems: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Inverses and 1-norm reciprocal condition numbers of a stack of square systems.
+
+    Exactly singular systems (a zero pivot) get rcond 0 and a NaN inverse.
+    """
+    count = systems.shape[0]
+    try:
+        inv = np.linalg.inv(systems)
+        nonzero = np.ones(count, dtype=bool)
+    except np.linalg.LinAlgError:
+        sign, _ = np.linalg.slogdet(systems)
+        nonzero = sign != 0
+        inv = np.full_like(systems, np.nan)
+        if np.any(nonzero):
+            inv[nonzero] = np.linalg.inv(systems[nonzero])
+    with np.errstate(invalid="ignore", over="ignore"):
+        norm = np.abs(systems).sum(axis=1).max(axis=1)
+        norm_inv = np.abs(inv).sum(axis=1).max(axis=1)
+        rcond = 1.0 / (norm * norm_inv)
+    rcond = np.where(nonzero & np.isfinite(rcond), rcond, 0.0).astype(np.float64)
+    return np.asarray(inv, dtype=np.float64), rcond
+
+
 def batched_solve(systems: FloatArray, rhs: FloatArray) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """:func:`batched_solve_rcond` without the condition numbers."""
+    out, ok, _ = batched_solve_rcond(systems, rhs)
+    return out, ok
+
+
+def batched_solve_rcond(
+    systems: FloatArray, rhs: FloatArray
+) -> tuple[FloatArray, NDArray[np.bool_], FloatArray]:
     """Solve a stack of square systems, skipping the (numerically) singular ones.
 
-    Returns ``(solutions, ok)``; rows of ``solutions`` where ``ok`` is False are NaN.
-    A system counts as singular when ``|det|`` is below ``1e-12`` times Hadamard's bound
-    (the product of its row norms), i.e. it is singular to working precision.
+    Returns ``(solutions, ok, rcond)``, rcond being the reciprocal condition numbers;
+    rows of ``solutions`` where ``ok`` is False are NaN. A system counts as singular
+    when its reciprocal condition number is below
+    :data:`RCOND_SINGULAR`: a test of conditioning, not of the size of ``det``.
     """
     count, size = systems.shape[0], systems.shape[1]
     out = np.full((count, size), np.nan)
-    if count == 0:
-        return out, np.zeros(0, dtype=bool)
-    if size == 0:
-        return out, np.ones(count, dtype=bool)
-    sign, logdet = np.linalg.slogdet(systems)
-    log_bound = np.log(np.linalg.norm(systems, axis=2)).sum(axis=1)
-    ok = (sign != 0) & (logdet > log_bound + np.log(1e-12))
+    if count == 0 or size == 0:
+        ok = np.full(count, size == 0)
+        return out, ok, np.ones(count)
+    inv, rcond = batched_rcond(systems)
+    ok = rcond >= RCOND_SINGULAR
     if np.any(ok):
-        out[ok] = np.linalg.solve(systems[ok], rhs[ok][..., None])[..., 0]
-    return out, ok
+        sys_ok, inv_ok, rhs_ok = systems[ok], inv[ok], rhs[ok]
+        sol = np.einsum("tij,tj->ti", inv_ok, rhs_ok)
+        # One step of iterative refinement: the explicit inverse alone leaves a residual
+        # of order cond x eps, enough to hide a tight constraint of an ill-conditioned
+        # (but regular) basis from the 1e-10 label tolerance.
+        residual = rhs_ok - np.einsum("tij,tj->ti", sys_ok, sol)
+        out[ok] = sol + np.einsum("tij,tj->ti", inv_ok, residual)
+        shaky = ok & (rcond < RCOND_RESOLVE)
+        if np.any(shaky):
+            out[shaky] = np.linalg.solve(systems[shaky], rhs[shaky][..., None])[..., 0]
+    return out, ok, rcond
 
 
 # Support pairs up to which solve(method="auto") enumerates and degeneracy is checked
@@ -136,6 +193,27 @@ AUTO_ENUMERATION = 200_000
 def polytope_vertices(M: FloatArray) -> tuple[FloatArray, NDArray[np.uint64], NDArray[np.uint64]]:
     """Cached :func:`_polytope_vertices` (degeneracy checks and vertex enumeration of the
     same game need the same vertices); the returned arrays are read-only."""
+    points, zeros, tights, _ = _vertices_and_doubts(M)
+    return points, zeros, tights
+
+
+def polytope_doubts(M: FloatArray) -> str | None:
+    """Why the vertex list of ``M`` may be inexact at double precision, or None.
+
+    Two things can hide a vertex or a label from floating point: a basis whose
+    reciprocal condition number lies between rounding noise (:data:`RCOND_NOISE`) and
+    :data:`RCOND_SINGULAR` (skipped, though it may be regular), and a constraint whose
+    slack at a vertex exceeds :data:`LABEL_TOL` but lies within the error bound that
+    the conditioning of the vertex's basis allows (it may be tight in exact arithmetic,
+    an extra label that would make the game degenerate). A degeneracy check that meets
+    either is not a proof.
+    """
+    return _vertices_and_doubts(M)[3]
+
+
+def _vertices_and_doubts(
+    M: FloatArray,
+) -> tuple[FloatArray, NDArray[np.uint64], NDArray[np.uint64], str | None]:
     matrix = np.ascontiguousarray(M, dtype=np.float64)
     return _cached_vertices(matrix.shape, matrix.tobytes())
 
@@ -143,24 +221,30 @@ def polytope_vertices(M: FloatArray) -> tuple[FloatArray, NDArray[np.uint64], ND
 @functools.lru_cache(maxsize=16)
 def _cached_vertices(
     shape: tuple[int, ...], data: bytes
-) -> tuple[FloatArray, NDArray[np.uint64], NDArray[np.uint64]]:
-    result = _polytope_vertices(np.frombuffer(data, dtype=np.float64).reshape(shape))
-    for array in result:
+) -> tuple[FloatArray, NDArray[np.uint64], NDArray[np.uint64], str | None]:
+    points, zeros, tights, doubt = _polytope_vertices(
+        np.frombuffer(data, dtype=np.float64).reshape(shape)
+    )
+    for array in (points, zeros, tights):
         array.setflags(write=False)
-    return result
+    return points, zeros, tights, doubt
 
 
-def _polytope_vertices(M: FloatArray) -> tuple[FloatArray, NDArray[np.uint64], NDArray[np.uint64]]:
+def _polytope_vertices(
+    M: FloatArray,
+) -> tuple[FloatArray, NDArray[np.uint64], NDArray[np.uint64], str | None]:
     """All vertices of ``{z >= 0 : M^T z <= 1}`` for a positive matrix ``M`` (p x q).
 
     A vertex has ``p`` linearly independent tight constraints; choosing ``k``
     constraints ``(M^T z)_j = 1`` for ``j`` in ``J`` and ``z_i = 0`` off a set ``S`` with
     ``|S| = |J| = k`` and solving ``M[S, J]^T z_S = 1`` visits every vertex at least once
-    (a degenerate vertex once per basis). Returns ``(points, zero_bits, tight_bits)``:
-    the distinct vertices, a bitmask of their zero coordinates (bit ``i`` for
+    (a degenerate vertex once per basis). Returns ``(points, zero_bits, tight_bits,
+    doubt)``: the distinct vertices, a bitmask of their zero coordinates (bit ``i`` for
     ``z_i = 0``) and a bitmask of their tight constraints (bit ``j`` for
     ``(M^T z)_j = 1``), deduplicated by those masks (the tight set of a vertex
-    determines it).
+    determines it), and :func:`polytope_doubts`'s reason or None. The labels of the
+    basis itself (``J`` tight, zeros off ``S``) hold by construction and are set as such;
+    only the other constraints are tested against :data:`LABEL_TOL`.
     """
     p, q = M.shape
     if p + q > 63:
@@ -170,12 +254,16 @@ def _polytope_vertices(M: FloatArray) -> tuple[FloatArray, NDArray[np.uint64], N
     seen: dict[tuple[int, int], FloatArray] = {}
     pow_p = np.left_shift(np.uint64(1), np.arange(p, dtype=np.uint64))
     pow_q = np.left_shift(np.uint64(1), np.arange(q, dtype=np.uint64))
+    all_p = (1 << p) - 1
+    gray = ambiguous = 0
+    eps = float(np.finfo(np.float64).eps)
     for k in range(0, min(p, q) + 1):
         for S, J in support_pairs(p, q, k):
             count = len(S)
             # systems[t] = M[S[t], J[t]]^T, i.e. entry (a, b) = M[S[t, b], J[t, a]].
             systems = M[S[:, None, :], J[:, :, None]]
-            sol, ok = batched_solve(systems, np.ones((count, k)))
+            sol, ok, rcond = batched_solve_rcond(systems, np.ones((count, k)))
+            gray += int(np.count_nonzero((rcond >= RCOND_NOISE) & (rcond < RCOND_SINGULAR)))
             z = np.zeros((count, p))
             np.put_along_axis(z, S, np.nan_to_num(sol, nan=-1.0), axis=1)
             constraint = z @ M
@@ -183,18 +271,46 @@ def _polytope_vertices(M: FloatArray) -> tuple[FloatArray, NDArray[np.uint64], N
             feasible &= np.all(constraint <= 1.0 + LABEL_TOL, axis=1)
             if not np.any(feasible):
                 continue
-            z = z[feasible]
-            zero_bits = (np.abs(z) <= LABEL_TOL) @ pow_p if p else np.zeros(len(z), np.uint64)
-            tight = np.abs(constraint[feasible] - 1.0) <= LABEL_TOL
+            z, S, J, rcond = z[feasible], S[feasible], J[feasible], rcond[feasible]
+            slack = np.abs(constraint[feasible] - 1.0)
+            # First-order error bound of the labels from the basis's conditioning: a
+            # backward-stable solve (after refinement) errs by about (k + 1) eps cond in
+            # z, whose 1-norm is at most 1 (entries of M are at least 1), and entries of
+            # M are at most 2.
+            bound = np.maximum(LABEL_TOL, 2.0 * (k + 1) * eps / np.maximum(rcond, 1e-300))
+            in_basis_p = np.zeros((len(z), p), dtype=bool)
+            np.put_along_axis(in_basis_p, S, True, axis=1)
+            in_basis_q = np.zeros((len(z), q), dtype=bool)
+            np.put_along_axis(in_basis_q, J, True, axis=1)
+            zero = np.abs(z) <= LABEL_TOL
+            tight = slack <= LABEL_TOL
+            unsure = np.count_nonzero(
+                ~in_basis_q & ~tight & (slack <= bound[:, None])
+            ) + np.count_nonzero(in_basis_p & ~zero & (np.abs(z) <= bound[:, None]))
+            ambiguous += int(unsure)
+            tight |= in_basis_q
+            zero |= ~in_basis_p
+            zero_bits = zero @ pow_p if p else np.zeros(len(z), np.uint64)
             tight_bits = tight @ pow_q if q else np.zeros(len(z), np.uint64)
             for point, zb, tb in zip(z, zero_bits.tolist(), tight_bits.tolist(), strict=True):
                 clean = np.where(np.abs(point) <= LABEL_TOL, 0.0, point)
-                seen.setdefault((int(zb), int(tb)), clean)
+                seen.setdefault((int(zb) & all_p, int(tb)), clean)
     keys = list(seen)
     points = np.array([seen[key] for key in keys]).reshape(len(keys), p)
     zeros = np.array([key[0] for key in keys], dtype=np.uint64)
     tights = np.array([key[1] for key in keys], dtype=np.uint64)
-    return points, zeros, tights
+    reasons = []
+    if gray:
+        reasons.append(
+            f"{gray} bases with reciprocal condition number in [{RCOND_NOISE:g}, "
+            f"{RCOND_SINGULAR:g}) were skipped as singular but may be regular"
+        )
+    if ambiguous:
+        reasons.append(
+            f"{ambiguous} labels at vertices have slack above {LABEL_TOL:g} but within the "
+            "error bound of their basis's conditioning"
+        )
+    return points, zeros, tights, "; ".join(reasons) or None
 
 
 def popcount(bits: NDArray[np.uint64]) -> NDArray[np.intp]:

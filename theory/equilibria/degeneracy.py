@@ -19,7 +19,11 @@ label set is a face of ``P``, and every face contains a vertex carrying at least
 labels, so the game is degenerate **iff some vertex of P has more than m labels or some
 vertex of Q more than n**. We enumerate all vertices (:func:`polytope_vertices`) and
 count; the first offending vertex is reported as a witness (a support and its best
-responses).
+responses). Bases are judged singular by their condition number, not by the size of
+their determinant, and the proof is withdrawn (``exhaustive=False`` with a ``doubt``)
+when some basis or label sits within the rounding error its conditioning allows, so
+floating point cannot turn a degenerate game into a "proof" of nondegeneracy by losing
+the vertex or the label that shows it.
 
 Deciding degeneracy is computationally hard in general (this check is exponential in
 the size of the game), so it is exhaustive only for games whose enumeration fits
@@ -39,6 +43,7 @@ import numpy as np
 from theory.equilibria._polytope import (
     AUTO_ENUMERATION,
     LABEL_TOL,
+    polytope_doubts,
     polytope_vertices,
     popcount,
     positive_scaled,
@@ -52,13 +57,15 @@ class DegeneracyReport:
 
     ``degenerate``: a witness was found. ``exhaustive``: the check covered every mixed
     strategy, so ``degenerate=False`` is a proof of nondegeneracy; when it is False only
-    pure strategies were checked. ``witness``: a readable description of the offending
-    strategy and its best responses (None if nondegenerate).
+    pure strategies were checked, or the enumeration met bases or labels that double
+    precision cannot decide (then ``doubt`` says which). ``witness``: a readable
+    description of the offending strategy and its best responses (None if none found).
     """
 
     degenerate: bool
     exhaustive: bool
     witness: str | None = None
+    doubt: str | None = None
 
 
 def _bits(mask: int, count: int) -> list[int]:
@@ -95,8 +102,12 @@ def degeneracy_report(game: NormalFormGame) -> DegeneracyReport:
     if m + n > 63 or comb(m + n, m) > AUTO_ENUMERATION:
         return _pure_check(game)
     A, B = (positive_scaled(M) for M in game.bimatrix())
-    for player, (matrix, own, other) in enumerate([(B, m, n), (A.T, n, m)]):
+    doubts: list[str] = []
+    for player, (matrix, own, other) in enumerate([(B, m, n), (np.ascontiguousarray(A.T), n, m)]):
         _, zero_bits, tight_bits = polytope_vertices(matrix)
+        doubt = polytope_doubts(matrix)
+        if doubt is not None:
+            doubts.append(f"polytope of {game.players[player]}: {doubt}")
         labels = popcount(zero_bits) + popcount(tight_bits)
         bad = np.flatnonzero(labels > own)
         if len(bad):
@@ -112,6 +123,10 @@ def degeneracy_report(game: NormalFormGame) -> DegeneracyReport:
                 f"a strategy of {me} with support {mine} ({len(mine)} strategies) has "
                 f"{len(theirs)} pure best responses of {you}: {theirs}",
             )
+    if doubts:
+        # No witness, but floating point may have hidden one (a regular basis too
+        # ill-conditioned to solve, or a label within rounding of tight): not a proof.
+        return DegeneracyReport(False, False, None, "; ".join(doubts))
     return DegeneracyReport(False, True)
 
 

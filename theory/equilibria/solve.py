@@ -108,10 +108,17 @@ def _note(method: str, report: DegeneracyReport | None, search: LemkeHowsonSearc
                 "continua: convex combinations of extreme equilibria that share a clique "
                 "are equilibria too"
             )
+        if report is not None and not report.exhaustive:
+            return "all extreme equilibria (no degeneracy found, but the check is not a proof)"
         return "all equilibria (nondegenerate game)"
     if method == "support":
         if report is not None and report.degenerate:
             return "degenerate game: support enumeration can miss equilibria; use 'vertex'"
+        if report is not None and not report.exhaustive:
+            return (
+                "all equilibria if the game is nondegenerate (no degeneracy found, but the "
+                "check is not a proof; 'vertex' returns every extreme equilibrium)"
+            )
         return "all equilibria (nondegenerate game)"
     note = "the distinct equilibria Lemke-Howson reaches from every starting label"
     if search is not None and search.skipped:

@@ -13,8 +13,11 @@ import sympy as sp
 from scipy import stats
 
 from theory.claims.base import (
+    DEFAULT_ALPHA,
+    DEFAULT_TOL,
     CheckResult,
     Claim,
+    Source,
     require_instances,
     verdict,
 )
@@ -53,6 +56,7 @@ class _ThresholdClaim(Claim):
     default_t_star: sp.Expr
     family: _Family
     masked: bool = False
+    min_records = 200
 
     def __init__(self, t_star: sp.Expr | None = None) -> None:
         """``t_star`` overrides the claimed threshold (used to show the checks can fail)."""
@@ -95,6 +99,17 @@ class _ThresholdClaim(Claim):
             and all(v for key, v in evidence.items() if key.startswith("holds_"))
         )
         summary = f"solving the post-step score for t gives {derived}; claim {claimed}"
+        if not ok:
+            what = [
+                *(["derived threshold ≠ claimed"] if not equal else []),
+                *([f"vector derivation differs at k={mismatched_k}"] if mismatched_k else []),
+                *(
+                    k[len("holds_") :]
+                    for k, v in evidence.items()
+                    if k.startswith("holds_") and not v
+                ),
+            ]
+            summary = f"failed: {'; '.join(what)}; {summary}"
         return verdict(ok, summary, evidence, None)
 
     def _gamma(self) -> sp.Expr:
@@ -155,8 +170,14 @@ class _ThresholdClaim(Claim):
     def _extra_numeric(self, rng: np.random.Generator, n: int) -> tuple[bool, dict[str, Any]]:
         return True, {}
 
-    def check_empirical(self, records: Sequence[Mapping[str, Any]], tol: float) -> CheckResult:
-        return iso_refusal_test(records, self.family, tol, self.id)
+    def check_empirical(
+        self,
+        records: Sequence[Mapping[str, Any]],
+        tol: float = DEFAULT_TOL,
+        alpha: float = DEFAULT_ALPHA,
+    ) -> CheckResult:
+        """Statistical test at significance level ``alpha`` (``tol`` is not used)."""
+        return iso_refusal_test(records, self.family, alpha, self.id, self.min_records)
 
 
 class RapoBudgetClaim(_ThresholdClaim):
@@ -167,10 +188,18 @@ class RapoBudgetClaim(_ThresholdClaim):
     ``refused`` (bool). The check fits ``logit P(refuse) = B(t − κk)/(k+1)`` by maximum
     likelihood (scipy) and tests the iso-refusal line ``t = κk`` (``κ = δ/(η(1−δ))``)
     against a free iso-refusal point per k with a likelihood-ratio test; it passes when
-    the p-value is at least ``tol``.
+    the goodness-of-fit p-value is at least ``alpha``, the law has signal (beats a constant
+    refusal rate at level ``alpha``) and the fitted threshold's slope in k has an
+    interval above 0; with fewer than ``min_records`` records it reports insufficient data.
     """
 
     id = "rapo.thm3.1"
+    source = Source(
+        "paper-second-hand",
+        "RAPO (Wei et al. 2026), Theorem 3.1, as quoted by reviewers of the ICML submission; "
+        "docs/papers.md#rapo-risk-model",
+        ("the arXiv body was not readable; statement and constants are from quotes",),
+    )
     statement = (
         "With orthogonal concepts, base alignment w·c_0 = δ ∈ (0,1), and t safe-reasoning "
         "traces acting as one GD step of size η, the model refuses the diluted attack "
@@ -242,6 +271,12 @@ class RapoGeneralThresholdClaim(_ThresholdClaim):
     """
 
     id = "rapo.thm3.1.general"
+    source = Source(
+        "extension",
+        "our generalisation of RAPO Theorem 3.1 to a free threshold γ; "
+        "docs/papers.md#rapo-general-threshold",
+        ("not stated by the paper",),
+    )
     statement = (
         "With a refusal threshold γ in place of δ, the required number of safe-reasoning "
         "traces is t*(k) = ((k+1)γ − δ)/(η(1−δ)), still linear in k."
@@ -281,6 +316,12 @@ class RapoCorrelatedMaskingClaim(_ThresholdClaim):
     """
 
     id = "rapo.thm3.1.correlated-masking"
+    source = Source(
+        "extension",
+        "our generalisation of RAPO Theorem 3.1 to correlated and masking distractors; "
+        "docs/papers.md#rapo-generalised-dilution",
+        ("not stated by the paper",),
+    )
     statement = (
         "If distractors correlate with the goal (⟨c_i,c_0⟩ = ρ) or mask it (w·c_i = −ε), "
         "t*(k) = ((k+1)γ − δ + kε)/(η(1−δ)(1+kρ)); it saturates at (γ+ε)/(ηρ(1−δ)) "

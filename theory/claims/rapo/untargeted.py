@@ -14,6 +14,7 @@ from theory.claims.base import (
     CheckResult,
     Claim,
     RecordSchemaError,
+    Source,
     record_float,
     require_instances,
     require_keys,
@@ -82,6 +83,12 @@ class RapoUntargetedClaim(Claim):
     """
 
     id = "rapo.untargeted-k2"
+    source = Source(
+        "extension",
+        "our corollary of RAPO Theorem 3.1 for untargeted reasoning; "
+        "docs/papers.md#rapo-untargeted-reasoning",
+        ("not stated by the paper; the untargeted-step model is ours",),
+    )
     paper = PAPER
     statement = (
         "If safety reasoning picks the concept to address uniformly at random, the expected "
@@ -110,7 +117,8 @@ class RapoUntargetedClaim(Claim):
         ok = sp.simplify(geometric_mean - (K + 1)) == 0 and finite_positive
         return verdict(
             ok,
-            f"E[steps] = {sp.factor(expected_steps)}; lim E/k^{self.exponent:g} = {order_limit}",
+            ("" if ok else f"failed: E[steps]/k^{self.exponent:g} has no finite positive limit; ")
+            + f"E[steps] = {sp.factor(expected_steps)}; lim E/k^{self.exponent:g} = {order_limit}",
             {
                 "steps_per_hit": str(geometric_mean),
                 "expected_steps": str(expected_steps),
@@ -161,9 +169,27 @@ class RapoUntargetedClaim(Claim):
         worst = float(np.max(np.abs(np.array(slopes) - self.exponent)))
         max_z = float(np.max(np.abs(z_scores)))
         ok = worst <= 0.15 and max_z <= 5.0 and model_disagreements == 0 and linearity < 1e-8
+        problems = [
+            text
+            for text, bad in (
+                (
+                    f"fitted exponent off the claimed {self.exponent:g} by {worst:.2f} (allowed "
+                    "0.15)",
+                    worst > 0.15,
+                ),
+                (f"mean steps vs (k+1)⌈t*⌉ |z| = {max_z:.1f} (allowed 5)", max_z > 5.0),
+                (
+                    f"{model_disagreements} walk stops not refusals on the model",
+                    model_disagreements > 0,
+                ),
+                ("score not affine in the trace counts", linearity >= 1e-8),
+            )
+            if bad
+        ]
         return verdict(
             ok,
-            f"random-concept reasoning on the vector model: fitted growth exponents "
+            ("" if ok else f"failed: {'; '.join(problems)}; ")
+            + f"random-concept reasoning on the vector model: fitted growth exponents "
             f"{min(slopes):.2f}..{max(slopes):.2f} vs claimed {self.exponent:g} (tolerance "
             f"0.15); mean steps vs (k+1)⌈t*⌉ max |z| {max_z:.1f}",
             {
@@ -178,7 +204,9 @@ class RapoUntargetedClaim(Claim):
             0.15,
         )
 
-    def check_empirical(self, records: Sequence[Mapping[str, Any]], tol: float) -> CheckResult:
+    def check_empirical(
+        self, records: Sequence[Mapping[str, Any]], tol: float = 0.05, alpha: float = 0.05
+    ) -> CheckResult:
         if not records:
             return skipped("no records: pass dicts with keys k, steps")
         require_keys(records, ("k", "steps"), self.id)
