@@ -170,3 +170,113 @@ def test_zero_payoffs_print_as_zero_not_float_dust(tmp_path: Path, cli: Any) -> 
     code, out, _ = cli(["theory", "solve", str(path)])
     assert code == 0 and "0, 0" in out
     assert not re.search(r"\de-(2|3)\d", out)  # payoff dust such as 6.163e-33
+
+
+# -- CSV / .npy payoff files and the stackelberg, spne, dynamics and rank commands --------
+
+
+def _rps_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "rps.csv"
+    path.write_text(",R,P,S\nR,0,-1,1\nP,1,0,-1\nS,-1,1,0\n", encoding="utf-8")
+    return path
+
+
+def _commitment_npy(tmp_path: Path) -> tuple[Path, Path]:
+    a, b = tmp_path / "a.npy", tmp_path / "b.npy"
+    np.save(a, np.array([[2.0, 4.0], [1.0, 3.0]]))
+    np.save(b, np.array([[1.0, 0.0], [0.0, 1.0]]))
+    return a, b
+
+
+def test_solve_reads_csv_and_json_has_payoffs_players_and_labels(tmp_path: Path) -> None:
+    payload = solve_json(str(_rps_csv(tmp_path)))
+    assert payload["method"] == "lp" and payload["title"] == "rps"
+    assert payload["players"] == ["player 1", "player 2"]
+    assert payload["strategy_labels"] == [["R", "P", "S"], ["R", "P", "S"]]
+    assert payload["payoffs"][0][1] == [1.0, 0.0, -1.0] and payload["payoffs"][1][1][0] == -1.0
+    assert np.allclose(payload["equilibria"][0]["strategies"], 1 / 3)
+    named = solve_json(str(DATA / "battle_of_sexes.nfg"))
+    assert named["players"] == ["Alice", "Bob"] and len(named["payoffs"]) == 2
+
+
+def test_solve_reads_two_files_as_a_bimatrix(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("3,0\n5,1\n", encoding="utf-8")
+    (tmp_path / "b.csv").write_text("3,5\n0,1\n", encoding="utf-8")
+    payload = solve_json(str(tmp_path / "a.csv"), str(tmp_path / "b.csv"))
+    assert payload["payoffs"] == [[[3, 0], [5, 1]], [[3, 5], [0, 1]]]
+    assert [eq["strategies"] for eq in payload["equilibria"]] == [[[0.0, 1.0], [0.0, 1.0]]]
+    np.save(tmp_path / "pd.npy", np.array(payload["payoffs"], dtype=float))
+    assert solve_json(str(tmp_path / "pd.npy"))["equilibria"] == payload["equilibria"]
+
+
+def test_malformed_csv_is_one_line_with_the_line_number(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from arena.cli import main
+
+    path = tmp_path / "bad.csv"
+    path.write_text("1,2\n3,four\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as info:
+        main(["theory", "solve", str(path)])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "bad.csv: line 2, column 2: 'four'" in err
+    assert len(err.strip().splitlines()) == 1
+    missing = runner.invoke(theory_app, ["solve", str(path), str(tmp_path / "nope.csv")])
+    assert isinstance(missing.exception, ArenaError)
+
+
+def test_stackelberg_and_spne_commands(tmp_path: Path) -> None:
+    a, b = _commitment_npy(tmp_path)
+    result = runner.invoke(theory_app, ["stackelberg", str(a), str(b), "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["leader_value"] > 3.4 and payload["follower_action"] == 1
+    assert np.allclose(payload["leader_strategy"], [0.5, 0.5], atol=1e-6)
+    table = runner.invoke(theory_app, ["stackelberg", str(a), str(b)])
+    assert "player 1 commits to" in table.stdout and "replies 2" in table.stdout
+    result = runner.invoke(theory_app, ["spne", str(a), str(b), "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["leader_action"] == 1 and payload["leader_value"] == 3.0
+    assert payload["follower_policy"] == [[1.0, 0.0], [0.0, 1.0]]
+    table = runner.invoke(theory_app, ["spne", str(a), str(b), "--leader", "1"])
+    assert table.exit_code == 0 and "player 2 plays 1" in table.stdout
+    bad = runner.invoke(theory_app, ["spne", str(a), str(b), "--leader", "2"])
+    assert bad.exit_code == 2
+
+
+def test_dynamics_command(tmp_path: Path) -> None:
+    path = _rps_csv(tmp_path)
+    for kind in ("fictitious-play", "regret-matching", "psro"):
+        result = runner.invoke(
+            theory_app, ["dynamics", str(path), "--kind", kind, "--iterations", "300", "--json"]
+        )
+        assert result.exit_code == 0, result.output
+        payload = json.loads(result.stdout)
+        assert payload["kind"] == kind and payload["exploitability"] < 0.05
+        assert payload["trajectory"][-1] == payload["exploitability"]
+    table = runner.invoke(theory_app, ["dynamics", str(path), "-k", "replicator", "--t-max", "2"])
+    assert table.exit_code == 0, table.output
+    assert "replicator: final exploitability" in table.stdout and "R: 0.3333" in table.stdout
+
+
+def test_rank_command(tmp_path: Path) -> None:
+    path = _rps_csv(tmp_path)
+    result = runner.invoke(theory_app, ["rank", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    ranking = json.loads(result.stdout)["ranking"]
+    assert [r["label"] for r in ranking] == ["R", "P", "S"]
+    assert np.allclose([r["nash"] for r in ranking], 1 / 3)
+    alpha = runner.invoke(theory_app, ["rank", str(path), "-m", "alpha-rank", "--json"])
+    assert alpha.exit_code == 0, alpha.output
+    masses = [r["mass"] for r in json.loads(alpha.stdout)["ranking"]]
+    assert np.allclose(masses, 1 / 3)
+    table = runner.invoke(theory_app, ["rank", str(path)])
+    assert "nash-averaging (rps.csv)" in table.stdout and "rating" in table.stdout
+    (tmp_path / "pd.csv").write_text("3,0\n5,1\n", encoding="utf-8")
+    (tmp_path / "pdb.csv").write_text("3,5\n0,1\n", encoding="utf-8")
+    general = runner.invoke(
+        theory_app, ["rank", str(tmp_path / "pd.csv"), str(tmp_path / "pdb.csv")]
+    )
+    assert isinstance(general.exception, UnsupportedGameError)  # Nash averaging needs zero-sum

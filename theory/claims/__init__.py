@@ -4,6 +4,11 @@
 numeric checks (and its empirical check where records are given) and returns one row per
 claim — the table ``arena theory check`` prints and the analysis report embeds.
 
+Your own claims join them through :func:`register_claim` or the ``arena.claims``
+entry-point group (``theory/claims/registry.py``; worked example in
+``docs/claims.md#your-own-claims``): ``all_claims()``, ``get_claim()`` and
+``run_claim_checks()`` then include them after the papers' claims.
+
 Claims marked ``reconstructed`` (DS T1-T4, KALE, and the RAPO variants) restate results
 whose source text could not be read; see ``docs/papers.md#rapo``, ``docs/papers.md#ds``
 and ``docs/papers.md#kale``.
@@ -30,35 +35,45 @@ from theory.claims.base import (
     check_alpha,
     skipped,
 )
-from theory.claims.ds import ds_claims
-from theory.claims.kale import kale_claims
-from theory.claims.magic import MagicPointwiseSafetyClaim, MagicSimultaneousContrastClaim
-from theory.claims.rapo import rapo_claims
+from theory.claims.registry import (
+    ENTRY_POINT_GROUP,
+    ClaimPluginError,
+    ClaimRegistrationError,
+    builtin_claims,
+    register_claim,
+    registered_claims,
+    unregister_claim,
+)
 
 __all__ = [
+    "ENTRY_POINT_GROUP",
     "CheckResult",
     "Claim",
     "ClaimCheckRow",
+    "ClaimPluginError",
+    "ClaimRegistrationError",
     "ClaimUsageError",
     "RecordSchemaError",
     "Source",
     "Status",
     "UnknownClaimError",
     "all_claims",
+    "builtin_claims",
     "get_claim",
+    "register_claim",
+    "registered_claims",
     "run_claim_checks",
+    "unregister_claim",
 ]
 
 
 def all_claims() -> list[Claim]:
-    """Fresh instances of every claim, grouped by paper."""
-    return [
-        MagicPointwiseSafetyClaim(),
-        MagicSimultaneousContrastClaim(),
-        *rapo_claims(),
-        *ds_claims(),
-        *kale_claims(),
-    ]
+    """Fresh instances of every claim: the papers' (grouped by paper), then registered ones.
+
+    Registered claims come from :func:`register_claim` and, loaded on the first call, the
+    ``arena.claims`` entry points; a broken entry point raises :class:`ClaimPluginError`.
+    """
+    return [*builtin_claims(), *registered_claims()]
 
 
 def get_claim(claim_id: str) -> Claim:
@@ -94,8 +109,9 @@ def _run(check: Any, *args: Any) -> CheckResult:
     return result
 
 
-# symbolic checks take no random input; a default-constructed claim always gives the same
-# verdict, so the table does not re-run sympy (keyed by the method, so a patched check runs)
+# symbolic checks take no random input; a default-constructed built-in claim always gives
+# the same verdict, so the table does not re-run sympy (keyed by the method, so a patched
+# check runs). Registered claims are not cached: two instances of one class may differ.
 _SYMBOLIC_CACHE: dict[tuple[type, Any], CheckResult] = {}
 
 
@@ -132,6 +148,7 @@ def run_claim_checks(
         raise ClaimUsageError(f"tol={tol!r} is not a finite number >= 0. Fix: pass tol >= 0.")
     check_alpha(alpha)
     claims = all_claims()
+    builtin_ids = {c.id for c in builtin_claims()}
     records = dict(records or {})
     unknown = sorted(set(records) - {c.id for c in claims})
     if unknown:
@@ -142,9 +159,12 @@ def run_claim_checks(
     rows = []
     for claim in claims:
         key = (type(claim), type(claim).check_symbolic)
-        if key not in _SYMBOLIC_CACHE:
-            _SYMBOLIC_CACHE[key] = _run(claim.check_symbolic)
-        symbolic = _SYMBOLIC_CACHE[key]
+        if claim.id not in builtin_ids:
+            symbolic = _run(claim.check_symbolic)
+        else:
+            if key not in _SYMBOLIC_CACHE:
+                _SYMBOLIC_CACHE[key] = _run(claim.check_symbolic)
+            symbolic = _SYMBOLIC_CACHE[key]
         numeric = _run(claim.check_numeric, claim_rng(seed, claim.id), n)
         if claim.id in records:
             empirical = _run(claim.check_empirical, records[claim.id], tol, alpha)
