@@ -374,8 +374,23 @@ def check(
             "claims it registers with theory.claims.register_claim are checked too.",
         ),
     ] = None,
+    run: Annotated[
+        Path | None,
+        typer.Option(
+            "--run",
+            metavar="DIR",
+            help="Check the claims' empirical side on this `arena play` run instead: one "
+            "line per claim, its verdict or why it cannot read the run (docs/claims.md).",
+        ),
+    ] = None,
+    claim_id: Annotated[
+        str | None, typer.Option("--claim", metavar="ID", help="With --run: only this claim.")
+    ] = None,
 ) -> None:
     """Check every claim of the papers symbolically and numerically; print a table.
+
+    With ``--run DIR``, adapt the run's episodes to each claim's records instead and print
+    each claim's empirical verdict on it, or one line saying why it cannot read the run.
 
     Before the table, each claim's statement, assumptions and source (paper,
     paper-second-hand, reconstruction, extension or textbook; docs/claims.md) are printed.
@@ -386,6 +401,11 @@ def check(
 
     for module in imports or []:
         _import_claims_module(module)
+    if run is not None:
+        _check_run(run, claim_id, tol, alpha, as_json)
+        return
+    if claim_id is not None:
+        raise ArenaError("--claim selects a claim of --run DIR.", "pass --run DIR too.")
     rows = run_claim_checks(seed=seed, n=n, tol=tol, alpha=alpha)
     claims = {c.id: c for c in all_claims()}
     fields = ("claim", "paper", "symbolic", "numeric", "empirical", "evidence")
@@ -414,6 +434,30 @@ def check(
         table.add_column(f, overflow="fold")
     for row in rows:
         table.add_row(*(str(getattr(row, f)) for f in fields))
+    console.print(table)
+
+
+def _check_run(run: Path, claim_id: str | None, tol: float, alpha: float, as_json: bool) -> None:
+    """``check --run``: each claim's verdict on the run, or why it cannot read it."""
+    from analysis.claims_bridge import claims_for_run, format_verdict
+    from theory.claims import UnknownClaimError
+
+    try:
+        rows = claims_for_run(run, claim_id, tol=tol, alpha=alpha)
+    except UnknownClaimError as exc:
+        raise ArenaError(str(exc), "pass an id listed by `arena theory check`.") from exc
+    fields = ("claim", "verdict", "n", "interval", "evidence")
+    if as_json:
+        payload = [
+            dict(zip(fields, (cid, *format_verdict(outcome)), strict=True)) for cid, outcome in rows
+        ]
+        typer.echo(json.dumps(payload))
+        return
+    table = Table(title=f"Claims on run {run} (tol {tol:g}, alpha {alpha:g})")
+    for f in fields:
+        table.add_column(f, overflow="fold")
+    for cid, outcome in rows:
+        table.add_row(cid, *format_verdict(outcome))
     console.print(table)
 
 

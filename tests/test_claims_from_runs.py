@@ -1,0 +1,114 @@
+"""Runs → claims: ``analysis.claims_bridge`` on small real runs, and ``check --run``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from analysis.claims_bridge import RAPO_CIRCULAR, claims_for_run
+from arena.cli import app
+from arena.play import PlayConfig, play
+from envs.errors import ArenaError
+from theory.claims import CheckResult, Status, UnknownClaimError
+
+
+def _run(tmp_path: Path, env: str, attacker: str, defender: str, episodes: int) -> Path:
+    result = play(
+        PlayConfig(
+            env=env, seats={"attacker": [attacker], "defender": [defender]}, episodes=episodes
+        ),
+        runs_dir=tmp_path,
+    )
+    assert result.run_dir is not None
+    return result.run_dir
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("runs")
+    return {
+        "filter": _run(base, "attack_defense", "scripted:role-play", "scripted:refuse-all", 30),
+        "comply": _run(base, "attack_defense", "scripted:role-play", "scripted:comply-all", 30),
+        "game": _run(base, "strategy_game", "tabular:uniform", "tabular:nash", 200),
+    }
+
+
+def _verdict(rows: list[tuple[str, CheckResult | str]], claim: str) -> CheckResult | str:
+    return dict(rows)[claim]
+
+
+def test_magic_passes_on_a_pointwise_safe_defender(runs: dict[str, Path]) -> None:
+    result = _verdict(claims_for_run(runs["filter"]), "magic.thm3.2")
+    assert isinstance(result, CheckResult) and result.status is Status.PASS
+    assert result.evidence["n"] == 30
+
+
+def test_magic_fails_when_the_run_contradicts_it(runs: dict[str, Path]) -> None:
+    # a defender that complies with harmful seeds answers unsafely: not pointwise safe
+    result = _verdict(claims_for_run(runs["comply"], "magic.thm3.2"), "magic.thm3.2")
+    assert isinstance(result, CheckResult) and result.status is Status.FAIL
+
+
+def test_strategy_game_magic_uses_outcomes_and_rapo_is_circular(runs: dict[str, Path]) -> None:
+    rows = dict(claims_for_run(runs["game"]))
+    pointwise = rows["magic.thm3.2"]
+    assert isinstance(pointwise, CheckResult) and pointwise.evidence["n"] == 200
+    # the mixed Nash defender answers some complex attacks: not pointwise safe
+    assert pointwise.status is Status.FAIL
+    for claim, outcome in rows.items():
+        if claim.startswith("rapo."):
+            assert outcome == RAPO_CIRCULAR
+        elif claim.startswith(("ds.", "kale.")):
+            assert outcome == "no adapter for strategy_game_v0 runs"
+
+
+def test_corrupted_record_gives_one_line_not_a_pass(runs: dict[str, Path], tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "manifest.json").write_text((runs["filter"] / "manifest.json").read_text())
+    lines = (runs["filter"] / "episodes.jsonl").read_text().splitlines()
+    first = json.loads(lines[0])
+    del first["turns"][0]["r_defender"]
+    (broken / "episodes.jsonl").write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n")
+    outcome = _verdict(claims_for_run(broken), "magic.thm3.2")
+    assert isinstance(outcome, str)
+    assert outcome.startswith("cannot read:") and "r_defender" in outcome
+
+    first["turns"][0]["r_defender"] = "lots"
+    (broken / "episodes.jsonl").write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n")
+    outcome = _verdict(claims_for_run(broken), "magic.thm3.2")
+    assert isinstance(outcome, str) and "not a number" in outcome
+
+    (broken / "episodes.jsonl").write_text("{not json\n")
+    with pytest.raises(ArenaError, match="line 1 is not JSON"):
+        claims_for_run(broken)
+
+
+def test_not_a_run_and_unknown_claim(runs: dict[str, Path], tmp_path: Path) -> None:
+    with pytest.raises(ArenaError, match="not a play run"):
+        claims_for_run(tmp_path)
+    with pytest.raises(UnknownClaimError):
+        claims_for_run(runs["filter"], "no.such.claim")
+
+
+def test_rapo_on_attack_defense_runs_says_why(runs: dict[str, Path]) -> None:
+    outcome = _verdict(claims_for_run(runs["filter"], "rapo.thm3.1"), "rapo.thm3.1")
+    assert isinstance(outcome, str) and "(k, t) sweep" in outcome
+
+
+def test_cli_check_run(runs: dict[str, Path]) -> None:
+    cli = CliRunner()
+    result = cli.invoke(app, ["theory", "check", "--run", str(runs["comply"]), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {row["claim"]: row for row in json.loads(result.stdout)}
+    assert rows["magic.thm3.2"]["verdict"] == "fail" and rows["magic.thm3.2"]["n"] == "30"
+    assert rows["rapo.thm3.1"]["verdict"] == "-"
+    one = cli.invoke(
+        app, ["theory", "check", "--run", str(runs["filter"]), "--claim", "magic.thm3.2"]
+    )
+    assert one.exit_code == 0 and "magic.thm3.2" in one.stdout and "rapo" not in one.stdout
+    bad = cli.invoke(app, ["theory", "check", "--run", str(runs["filter"]), "--claim", "x.y"])
+    assert bad.exit_code != 0
