@@ -139,6 +139,25 @@ def _table_markdown(table: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _claims_section(run_dir: Path) -> list[str]:
+    """The theory claims' verdicts on this run (``docs/claims.md#runs-to-claims``).
+
+    A claims failure must not cost the user the rest of the report, so it becomes a line.
+    """
+    from analysis.claims_bridge import claims_for_run, claims_markdown
+
+    try:
+        rows = claims_for_run(run_dir)
+    except Exception as exc:
+        return [f"The claims could not be checked on this run ({type(exc).__name__}: {exc})."]
+    return [
+        "Each claim's empirical check on this run's episodes, or why it cannot read them "
+        "(`arena theory check --run` prints the same).",
+        "",
+        claims_markdown(rows),
+    ]
+
+
 def render_play_report(run_dir: Path) -> Path:
     """Write ``report.md`` and the figure into ``run_dir``; return the report's path."""
     manifest, summary = _load(run_dir)
@@ -198,6 +217,7 @@ def render_play_report(run_dir: Path) -> Path:
     lines += _table_markdown(table)
     if table.get("caption"):
         lines += ["", f"*{table['caption']}*"]
+    lines += ["", "## Claims on this run", "", *_claims_section(run_dir)]
     lines += [
         "",
         "Every matchup played the same episode seeds (episode i uses seed base+i), so rows "
