@@ -23,6 +23,7 @@ cause are prefetched in one batch where the environment declares
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -161,7 +162,7 @@ def play_episodes(
         next_index += 1
 
 
-class _Runner:
+class _Runner(ABC):
     def __init__(
         self,
         slots: list[_Slot],
@@ -173,11 +174,8 @@ class _Runner:
         self.agents = agents
         self.seeder = seeder
         self.seeded = seeded
-        raw = self.raw(slots[0])
+        raw = slots[0].raw
         self.records = isinstance(raw, RecordsEpisodes)
-
-    def raw(self, slot: _Slot) -> Any:
-        return slot.env
 
     def start(self, slot: _Slot, item: tuple[int, int] | None) -> None:
         if item is None:
@@ -189,14 +187,16 @@ class _Runner:
         slot.live = True
         self.reset(slot)
 
+    @abstractmethod
     def reset(self, slot: _Slot) -> None:
-        raise NotImplementedError
+        """Reset the slot's environment for its (new) episode seed."""
 
+    @abstractmethod
     def round(self) -> list[_Slot]:
-        raise NotImplementedError
+        """Advance every live game by one move; return the games that finished."""
 
     def finish(self, slot: _Slot) -> EpisodeResult:
-        raw = self.raw(slot)
+        raw = slot.raw
         record = raw.episode_record() if self.records else {}
         return EpisodeResult(slot.index, slot.seed, slot.totals, record, slot.first)
 
@@ -224,11 +224,8 @@ class _AECRunner(_Runner):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        raw = self.raw(self.slots[0])
+        raw = self.slots[0].raw
         self.prefetch = isinstance(raw, JudgesInBatches) and isinstance(raw.judge, BatchJudge)
-
-    def raw(self, slot: _Slot) -> Any:
-        return slot.raw
 
     def reset(self, slot: _Slot) -> None:
         slot.env.reset(seed=slot.seed)

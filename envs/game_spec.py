@@ -107,14 +107,6 @@ class Summary:
     data: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class Matchup:
-    """Which agent spec sits in which seat, with the labels a summary names them by."""
-
-    specs: Mapping[str, str]
-    labels: Mapping[str, str]
-
-
 # ----------------------------------------------------------------------------- the spec
 @dataclass(frozen=True)
 class GameSpec:

@@ -20,7 +20,7 @@ from typing import Any
 from pettingzoo import AECEnv
 from pettingzoo.utils.conversions import parallel_to_aec
 
-from envs.game_spec import GameSpec, config_hash
+from envs.game_spec import GameSpec
 from envs.strategy_game import (
     ATTACKER,
     DEFAULT_STRATEGIES,
@@ -53,14 +53,9 @@ def make_env(config: StrategyGameConfig, judge: Any = None) -> StrategyGameEnv:
 
 
 @lru_cache(maxsize=16)
-def _normal_form(key: str, config: StrategyGameConfig) -> Any:
-    del key
-    return make_env(config).to_normal_form()
-
-
 def normal_form(config: StrategyGameConfig) -> Any:
-    """The exact one-round normal form (solved once per config and process)."""
-    return _normal_form(config_hash(config), config)
+    """The exact one-round normal form (built once per config and process)."""
+    return make_env(config).to_normal_form()
 
 
 GAME = GameSpec(
