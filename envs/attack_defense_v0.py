@@ -18,7 +18,7 @@ from typing import Any
 from envs.attack_defense.config import AttackDefenseConfig
 from envs.attack_defense.data import SeedPool, load_pool
 from envs.attack_defense.env import ATTACKER, DEFENDER, env, raw_env
-from envs.attack_defense.summary import summarize
+from envs.attack_defense.summary import episode_metrics, summarize
 from envs.game_spec import GameSpec
 
 
@@ -69,6 +69,8 @@ GAME = GameSpec(
     warnings=warnings,
     describe=describe,
     description="MAGIC's attacker-defender game (text; sequential; judged).",
+    episode_metrics=episode_metrics,
+    metric_names={"attack_success": "attack success", "over_refusal": "over-refusal"},
 )
 
 __all__ = ["ATTACKER", "DEFENDER", "GAME", "AttackDefenseConfig", "env", "raw_env"]

@@ -122,6 +122,12 @@ class GameSpec:
     * ``warnings(config, judge_spec)`` lists one-line cautions to print and record
       (e.g. a rule judge on data it cannot read).
     * ``describe(config)`` adds facts to the run manifest (e.g. the data's hash).
+    * ``episode_metrics(record, config)`` gives the few numbers per episode a tournament
+      stores beside the rewards (e.g. attack success, over-refusal; ``None`` where an
+      episode does not count), so payoff tables stream from the store without reading
+      transcripts. ``metric_names`` labels them for reports.
+    * ``symmetric``: the seats are interchangeable (swapping the agents swaps the
+      payoffs), so tournaments may play it round robin from one roster.
     """
 
     name: str
@@ -136,6 +142,9 @@ class GameSpec:
     describe: Callable[[Any], dict[str, Any]] | None = None
     flag_help: Mapping[str, str] = field(default_factory=dict)
     description: str = ""
+    episode_metrics: Callable[[Mapping[str, Any], Any], dict[str, float | None]] | None = None
+    metric_names: Mapping[str, str] = field(default_factory=dict)
+    symmetric: bool = False
 
     def player_index(self, seat: str) -> int:
         return self.seats.index(seat)

@@ -1,0 +1,501 @@
+"""Tournaments: many agents and checkpoints in one game, results in a resumable store.
+
+A tournament folder holds ``tournament.json`` (the spec: game, settings, rosters, episodes
+per cell, seed) and ``store.sqlite`` (:mod:`arena.store`, one row per finished episode).
+
+**Cells.** Cross-play (``mode="cross"``) pairs every agent of one seat with every agent of
+the others (MAGIC's attacker × defender cross-play); round robin (``mode="round-robin"``,
+symmetric games) plays every ordered pair of one roster. Every cell plays the same
+episode seeds ``seed + i`` with run seed ``seed``, so cells are paired comparisons and
+any episode can be replayed from its key.
+
+**Incremental.** Adding an agent (:func:`add_agents`, ``arena tournament DIR
+--add-defender SPEC``) creates only the cells it is in; a cell's episodes already in the
+store are never played again. That is also how a killed tournament resumes: run it
+again. Only the agents of missing cells are loaded.
+
+**Identities are pinned.** When an agent joins, its identity (spec + weights hash,
+:func:`arena.store.agent_identity`) is written into the spec. An agent loaded later must
+still have that identity, so a checkpoint overwritten between rounds cannot mix its
+results with the old weights' (one clear error says so).
+
+**Scheduling.** Missing episodes stream cell by cell into :func:`arena.match.play_jobs`:
+games of different cells share the lock-step batch, each agent is called once a round
+with all its games, and a finished game's slot is refilled at once. Failures (an agent
+that raises or times out, an illegal move, a judge's garbage) are stored as failed
+episodes with their reason, and the tournament goes on.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import itertools
+import json
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from agents.base import Agent
+from agents.registry import make_agent
+from arena.judging import make_judge
+from arena.match import Job, play_jobs
+from arena.play import display_name
+from arena.runs import RunInterrupted
+from arena.store import AgentIdentity, CellKey, Store, agent_identity
+from envs import canonical_name, load_game
+from envs.errors import ArenaError
+from envs.game_spec import GameSpec, config_hash, config_to_dict
+
+SPEC_FILE = "tournament.json"
+STORE_FILE = "store.sqlite"
+LOCK_FILE = ".lock"
+Mode = Literal["cross", "round-robin"]
+_SPLIT = re.compile(r",(?=\s*[A-Za-z][\w-]*:)")
+
+
+def split_specs(text: str) -> list[str]:
+    """``"scripted:a,hf:tiny?t=0.7"`` → two specs (a comma only splits before ``kind:``)."""
+    return [part.strip() for part in _SPLIT.split(text) if part.strip()]
+
+
+@dataclass
+class TournamentSpec:
+    """What ``tournament.json`` holds; everything a resumed tournament needs."""
+
+    env: str
+    seats: dict[str, list[str]] = field(default_factory=dict)
+    mode: Mode = "cross"
+    episodes: int = 100
+    seed: int = 0
+    batch_size: int = 64
+    judge: str = "rule"
+    env_config: dict[str, Any] = field(default_factory=dict)
+    agent_timeout: float | None = None
+    self_play: bool = False
+    identities: dict[str, str] = field(default_factory=dict)  # spec -> agent id
+    judge_id: str | None = None
+
+    def roster(self, seat: str) -> list[str]:
+        if self.mode == "round-robin":
+            return list(self.seats.get("players", []))
+        return list(self.seats.get(seat, []))
+
+    def all_specs(self) -> list[str]:
+        return list(dict.fromkeys(itertools.chain.from_iterable(self.seats.values())))
+
+    def cells(self, game: GameSpec) -> list[dict[str, str]]:
+        """Every matchup (seat → spec) the tournament covers, in a stable order."""
+        if self.mode == "round-robin":
+            players = self.roster(game.seats[0])
+            pairs = itertools.product(players, repeat=len(game.seats))
+            return [
+                dict(zip(game.seats, pair, strict=True))
+                for pair in pairs
+                if self.self_play or len(set(pair)) == len(pair)
+            ]
+        return [
+            dict(zip(game.seats, combo, strict=True))
+            for combo in itertools.product(*(self.seats[s] for s in game.seats))
+        ]
+
+
+@dataclass
+class TournamentResult:
+    folder: Path
+    played: int
+    failed: int
+    cells: int
+    skipped_cells: int
+
+
+def spec_path(folder: Path) -> Path:
+    return Path(folder) / SPEC_FILE
+
+
+def load_spec(folder: Path) -> TournamentSpec:
+    path = spec_path(folder)
+    if not path.exists():
+        raise ArenaError(
+            f"{str(folder)!r} is not a tournament folder (no {SPEC_FILE}).",
+            "start one with `arena tournament ENV --attackers ... --defenders ... --out DIR`.",
+        )
+    data = json.loads(path.read_text())
+    known = TournamentSpec.__dataclass_fields__
+    return TournamentSpec(**{k: v for k, v in data.items() if k in known})
+
+
+def save_spec(folder: Path, spec: TournamentSpec) -> None:
+    """Atomically replace ``tournament.json`` (a kill never leaves half a spec)."""
+    path = spec_path(folder)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(asdict(spec), indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def check_spec(spec: TournamentSpec, game: GameSpec) -> None:
+    """Settings first, before anything loads: one clear line per mistake."""
+    for name, value in (("--episodes", spec.episodes), ("--batch-size", spec.batch_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ArenaError(f"{name} must be at least 1, got {value!r}.", f"pass {name} 100.")
+    if isinstance(spec.seed, bool) or not isinstance(spec.seed, int) or spec.seed < 0:
+        raise ArenaError(f"--seed must be an integer >= 0, got {spec.seed!r}.", "pass --seed 0.")
+    if spec.agent_timeout is not None and not spec.agent_timeout > 0:
+        raise ArenaError(
+            f"--agent-timeout must be positive, got {spec.agent_timeout!r}.",
+            "pass e.g. --agent-timeout 300, or leave it out.",
+        )
+    if spec.mode == "round-robin":
+        if not game.symmetric:
+            raise ArenaError(
+                f"{game.name} is not symmetric, so it cannot be played round robin.",
+                f"give each seat its roster ({', '.join('--' + s + 's' for s in game.seats)}).",
+            )
+        extra = set(spec.seats) - {"players"}
+        if extra or len(spec.roster(game.seats[0])) < 2:
+            raise ArenaError(
+                "A round robin needs one roster of at least two --players.",
+                "pass --players SPEC,SPEC[,...].",
+            )
+        return
+    unknown = sorted(set(spec.seats) - set(game.seats))
+    if unknown:
+        raise ArenaError(
+            f"{game.name} has no seat(s) {', '.join(unknown)}.",
+            f"its seats are: {', '.join(game.seats)}.",
+        )
+    for seat in game.seats:
+        if not spec.seats.get(seat):
+            raise ArenaError(
+                f"No agent for the {seat} seat of {game.name}.",
+                f"pass --{seat}s SPEC[,SPEC...]; `arena agents` lists kinds.",
+            )
+
+
+class _Lock:
+    """One writer per tournament folder (``fcntl.flock``; released if the process dies)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / LOCK_FILE
+        self.handle = self.path.open("a+")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.close()
+            raise ArenaError(
+                f"Another `arena tournament` is writing {str(folder)!r}.",
+                "wait for it to finish, or run this one into another folder.",
+            ) from None
+
+    def release(self) -> None:
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
+
+
+class _Context:
+    """The game, its config, the store's env/judge ids and the agents built so far."""
+
+    def __init__(self, spec: TournamentSpec, store: Store) -> None:
+        self.spec = spec
+        self.store = store
+        self.game = load_game(spec.env)
+        self.env_config = self.game.config(spec.env_config)
+        probe = self.game.make_env(self.env_config, None)
+        self.spaces = {seat: probe.action_space(seat) for seat in self.game.seats}
+        self.obs_spaces = {seat: probe.observation_space(seat) for seat in self.game.seats}
+        probe.close()
+        self.env_id = store.put_env(
+            self.game.name, config_to_dict(self.env_config), config_hash(self.env_config)
+        )
+        self.judge: Any = None
+        self.agents: dict[tuple[str, str], Agent] = {}
+        self._built: dict[tuple[str, str, int | None], Agent] = {}
+
+    def load_judge(self) -> None:
+        if self.judge is not None or not self.game.judged:
+            return
+        self.judge = make_judge(self.spec.judge)
+        judge_id = self.store.put_judge(self.judge.describe())
+        if self.spec.judge_id is not None and judge_id != self.spec.judge_id:
+            raise ArenaError(
+                f"The judge {self.spec.judge!r} is not the one this tournament was played "
+                f"with (its identity changed: {self.spec.judge_id} → {judge_id}).",
+                "restore that judge, or start a new tournament folder.",
+            )
+        self.spec.judge_id = judge_id
+
+    def judge_id(self) -> str:
+        if self.spec.judge_id is None:
+            if self.game.judged:
+                self.load_judge()
+            else:
+                self.spec.judge_id = self.store.put_judge(None)
+        assert self.spec.judge_id is not None
+        return self.spec.judge_id
+
+    def agent(self, seat: str, spec_string: str) -> Agent:
+        """Build (once) the agent ``spec_string`` for ``seat``; check its pinned identity."""
+        found = self.agents.get((seat, spec_string))
+        if found is not None:
+            return found
+        normal_form = None
+        player = None
+        if self.game.normal_form is not None:
+            solve_form, config = self.game.normal_form, self.env_config
+
+            def normal_form() -> Any:
+                return solve_form(config)
+
+            player = self.game.player_index(seat)
+        key = (spec_string, repr(self.spaces[seat]), player)
+        agent = self._built.get(key)
+        if agent is None:
+            try:
+                agent = make_agent(
+                    spec_string,
+                    role=seat,
+                    seed=self.spec.seed,
+                    action_space=self.spaces[seat],
+                    observation_space=self.obs_spaces[seat],
+                    game=normal_form,
+                    player=player,
+                )
+            except ArenaError as exc:
+                if spec_string in self.spec.identities:
+                    raise ArenaError(
+                        f"Agent {spec_string!r} ({seat}) of this tournament can no longer be "
+                        f"loaded: {exc.message}",
+                        "restore it (its finished episodes are kept), or drop it with "
+                        f"--drop-{seat if self.spec.mode == 'cross' else 'player'} "
+                        f"{spec_string}.",
+                    ) from exc
+                raise
+            agent.reset(self.spec.seed)
+            self._built[key] = agent
+        identity = self.identity(agent, spec_string)
+        pinned = self.spec.identities.get(spec_string)
+        if pinned is not None and pinned != identity.agent_id:
+            raise ArenaError(
+                f"Agent {spec_string!r} changed since it joined this tournament (identity "
+                f"{pinned} → {identity.agent_id}: other weights or table).",
+                "restore the original checkpoint, or add the new one under another path.",
+            )
+        self.spec.identities[spec_string] = identity.agent_id
+        self.agents[(seat, spec_string)] = agent
+        return agent
+
+    def identity(self, agent: Agent, spec_string: str) -> AgentIdentity:
+        identity = agent_identity(spec_string, agent.describe())
+        self.store.put_agent(identity)
+        return identity
+
+    def cell_key(self, matchup: Mapping[str, str]) -> CellKey | None:
+        """The store key of a matchup, or None while one of its agents is not yet pinned."""
+        ids = []
+        for seat in self.game.seats:
+            agent_id = self.spec.identities.get(matchup[seat])
+            if agent_id is None:
+                return None
+            ids.append((seat, agent_id))
+        return CellKey(self.env_id, self.judge_id(), self.spec.seed, tuple(ids))
+
+    def make_env(self) -> Any:
+        return self.game.make_env(self.env_config, self.judge)
+
+    def close(self) -> None:
+        for agent in {id(a): a for a in self._built.values()}.values():
+            agent.close()
+        close_judge = getattr(self.judge, "close", None)
+        if close_judge is not None:
+            close_judge()
+
+
+def create(folder: Path, spec: TournamentSpec, *, overwrite: bool = False) -> TournamentSpec:
+    """Write a new tournament folder's spec (after checking it); nothing is played yet."""
+    folder = Path(folder)
+    spec.env = canonical_name(spec.env)
+    game = load_game(spec.env)
+    if spec.mode == "cross" and "players" in spec.seats and game.symmetric:
+        spec.mode = "round-robin"
+    check_spec(spec, game)
+    game.config(spec.env_config)  # the env config's own checks, before any file is written
+    if spec_path(folder).exists() and not overwrite:
+        raise ArenaError(
+            f"{str(folder)!r} already holds a tournament.",
+            f"continue it with `arena tournament {folder}`, add agents with --add-SEAT, "
+            "or choose another --out.",
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    save_spec(folder, spec)
+    return spec
+
+
+def add_agents(
+    folder: Path, additions: Mapping[str, list[str]], drops: Mapping[str, list[str]] | None = None
+) -> TournamentSpec:
+    """Add (or drop) agents of a seat (``"players"`` in a round robin); saves the spec."""
+    spec = load_spec(folder)
+    game = load_game(spec.env)
+    allowed = {"players"} if spec.mode == "round-robin" else set(game.seats)
+    for seat in {**(drops or {}), **additions}:
+        if seat not in allowed:
+            flag = "--add-player" if spec.mode == "round-robin" else "--add-SEAT"
+            raise ArenaError(
+                f"This {spec.mode} tournament of {game.name} has no roster {seat!r}.",
+                f"use {flag} with one of: {', '.join(sorted(allowed))}.",
+            )
+    for seat, specs in (drops or {}).items():
+        roster = spec.seats.get(seat, [])
+        missing = [s for s in specs if s not in roster]
+        if missing:
+            raise ArenaError(
+                f"{', '.join(missing)} is not in the {seat} roster.",
+                f"its agents are: {', '.join(roster)}.",
+            )
+        spec.seats[seat] = [s for s in roster if s not in specs]
+    for seat, specs in additions.items():
+        roster = spec.seats.setdefault(seat, [])
+        roster.extend(s for s in specs if s not in roster)
+    check_spec(spec, game)
+    save_spec(folder, spec)
+    return spec
+
+
+def run_tournament(
+    folder: Path,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    retry_failed: bool = False,
+    max_episodes: int | None = None,
+) -> TournamentResult:
+    """Play every missing episode of the tournament in ``folder`` into its store.
+
+    ``progress(done, total)`` is called as episodes finish. ``max_episodes`` stops after
+    that many (a partial run; running again continues). ``retry_failed`` plays failed
+    episodes again instead of keeping them as failures.
+    """
+    folder = Path(folder)
+    spec = load_spec(folder)
+    game = load_game(spec.env)
+    check_spec(spec, game)
+    lock = _Lock(folder)
+    store = Store(folder / STORE_FILE)
+    context: _Context | None = None
+    try:
+        context = _Context(spec, store)
+        matchups = spec.cells(game)
+        # New agents (no pinned identity) load first: their identity names their cells.
+        for matchup in matchups:
+            for seat, spec_string in matchup.items():
+                if spec_string not in spec.identities:
+                    context.agent(seat, spec_string)
+        save_spec(folder, spec)
+        todo: list[tuple[int, dict[str, str], int]] = []
+        counts = store.counts()
+        failed_cells = []
+        for matchup in matchups:
+            key = context.cell_key(matchup)
+            assert key is not None
+            cell_id = store.cell_id(key)
+            ok, failed = counts.get(cell_id, (0, 0))
+            if failed and retry_failed:
+                failed_cells.append(cell_id)
+                failed = 0
+            missing = spec.episodes - ok - failed
+            if missing > 0:
+                todo.append((cell_id, matchup, missing))
+        if failed_cells:
+            store.delete_failed(failed_cells)
+        total = sum(missing for _, _, missing in todo)
+        if max_episodes is not None:
+            total = min(total, max_episodes)
+        if progress is not None:
+            progress(0, total)
+        if todo:
+            context.load_judge()
+            for _, matchup, _ in todo:
+                for seat, spec_string in matchup.items():
+                    context.agent(seat, spec_string)
+            save_spec(folder, spec)
+        played, failures = _play(context, todo, total, progress)
+        return TournamentResult(folder, played, failures, len(matchups), len(matchups) - len(todo))
+    except RunInterrupted as exc:
+        store.flush()
+        exc.run_folder = folder
+        raise
+    finally:
+        try:
+            store.close()
+        finally:
+            if context is not None:
+                context.close()
+            lock.release()
+
+
+def _jobs(
+    context: _Context, todo: list[tuple[int, dict[str, str], int]], limit: int
+) -> Iterator[Job]:
+    """Missing episodes, cell by cell, lazily (a cell's done set is a bytearray)."""
+    spec = context.spec
+    count = 0
+    for cell_id, matchup, _ in todo:
+        done = bytearray(spec.episodes)
+        for episode in context.store.done_episodes(cell_id):
+            if 0 <= episode < spec.episodes:
+                done[episode] = 1
+        agents = {seat: context.agents[(seat, s)] for seat, s in matchup.items()}
+        for episode in range(spec.episodes):
+            if done[episode]:
+                continue
+            if count >= limit:
+                return
+            count += 1
+            yield Job((cell_id, episode, matchup), spec.seed + episode, agents)
+
+
+def _play(
+    context: _Context,
+    todo: list[tuple[int, dict[str, str], int]],
+    total: int,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[int, int]:
+    spec, game, store = context.spec, context.game, context.store
+    metrics = game.episode_metrics
+    names = {key: display_name(agent) for key, agent in context.agents.items()}
+    played = failures = 0
+    for result in play_jobs(
+        context.make_env,
+        _jobs(context, todo, total),
+        run_seed=spec.seed,
+        batch_size=spec.batch_size,
+        parallel=game.parallel,
+        on_error="record",
+        agent_timeout=spec.agent_timeout,
+    ):
+        cell_id, episode, matchup = result.index
+        if result.error is not None:
+            failures += 1
+            store.add(cell_id, episode, result.seed, rewards={}, record={}, error=result.error)
+        else:
+            labels = {}
+            for seat, spec_string in matchup.items():
+                agent = context.agents[(seat, spec_string)]
+                first = result.first_actions.get(seat)
+                label = agent.label_action(first) if first is not None else None
+                labels[seat] = label or names[(seat, spec_string)]
+            store.add(
+                cell_id,
+                episode,
+                result.seed,
+                rewards=result.rewards,
+                record=result.record,
+                metrics=metrics(result.record, context.env_config) if metrics else None,
+                labels=labels,
+            )
+        played += 1
+        if progress is not None:
+            progress(played, total)
+    store.flush()
+    return played, failures
