@@ -20,6 +20,7 @@ from rich.table import Table
 
 from arena.cli_play import build_play_app
 from arena.cli_theory import theory_app
+from arena.cli_tournament import register_tournament_commands
 from arena.console import console, error_console
 from arena.runs import RunInterrupted
 from envs.errors import ArenaError
@@ -44,6 +45,7 @@ app = typer.Typer(
 )
 app.add_typer(theory_app, name="theory")
 app.add_typer(build_play_app(), name="play")
+register_tournament_commands(app)
 tiny_app = typer.Typer(
     help="The offline tiny model every LLM code path runs on.", no_args_is_help=True
 )
@@ -52,9 +54,20 @@ app.add_typer(tiny_app, name="tiny")
 
 @app.command()
 def report(
-    run_dir: Annotated[Path, typer.Argument(help="A run folder written by `arena play`.")],
+    run_dir: Annotated[
+        Path, typer.Argument(help="A run folder of `arena play` or `arena tournament`.")
+    ],
+    bootstrap: Annotated[
+        int, typer.Option(help="Bootstrap replicates for a tournament's intervals.")
+    ] = 200,
 ) -> None:
-    """(Re)write a play run's report.md (and figure) from its summary and manifest."""
+    """(Re)write a run's report: report.md (+ figures); a tournament also gets report.html."""
+    if (run_dir / "tournament.json").exists():
+        from analysis.tournament_report import render_tournament_report
+
+        paths = render_tournament_report(run_dir, bootstrap=bootstrap)
+        console.print(f"report written to [bold]{paths.html}[/bold] and {paths.markdown}")
+        return
     from analysis.play_report import render_play_report
 
     console.print(f"report written to [bold]{render_play_report(run_dir)}[/bold]")
@@ -151,7 +164,9 @@ def _run(argv: list[str] | None) -> int:
         _print_error(exc.one_line())
         return 2
     except RunInterrupted as exc:
-        if exc.run_folder is not None:
+        if exc.message is not None:
+            _print_error(f"{exc.what}; {exc.message}")
+        elif exc.run_folder is not None:
             _print_error(
                 f"{exc.what}; the run is marked aborted with {exc.episodes} episodes kept. "
                 f"Fix: resume it with `arena play --resume {exc.run_folder}`."

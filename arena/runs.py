@@ -59,6 +59,8 @@ class RunInterrupted(BaseException):
         self.exit_code = exit_code
         self.run_folder: Path | None = None
         self.episodes = 0
+        #: set by commands that resume differently from `arena play --resume`
+        self.message: str | None = None
 
 
 class RunWriter:

@@ -192,14 +192,24 @@ def flat_fields(cls: type, prefix: str = "") -> dict[str, tuple[dataclasses.Fiel
 
 
 def _coerce(value: Any, tp: Any) -> Any:
-    """Lists from JSON become tuples where the field is a tuple; nothing else changes."""
+    """Lists from JSON become tuples where the field is a tuple, and mappings become the
+    dataclass a field (or tuple item) holds, so a config read back from its manifest or
+    store form (:func:`config_to_dict`) equals the original; nothing else changes."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         for arg in typing.get_args(tp):
             if arg is type(None):
                 continue
             return _coerce(value, arg)
-    if origin is tuple and isinstance(value, list):
+    if _is_dataclass_type(tp) and isinstance(value, Mapping):
+        hints = field_types(tp)
+        return tp(**{k: _coerce(v, hints[k]) if k in hints else v for k, v in value.items()})
+    if origin is tuple and isinstance(value, list | tuple):
+        args = typing.get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_coerce(item, args[0]) for item in value)
+        if args and len(args) == len(value):
+            return tuple(_coerce(item, arg) for item, arg in zip(value, args, strict=True))
         return tuple(value)
     return value
 
