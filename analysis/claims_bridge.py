@@ -48,7 +48,13 @@ from theory.claims import (
     get_claim,
 )
 
-__all__ = ["ClaimOnRun", "claims_for_run", "format_verdict", "load_run"]
+__all__ = [
+    "ClaimOnRun",
+    "claims_for_episodes",
+    "claims_for_run",
+    "format_verdict",
+    "load_run",
+]
 
 #: one row: the claim id and its verdict on the run, or why it cannot read the run
 ClaimOnRun = tuple[str, CheckResult | str]
@@ -211,7 +217,17 @@ def claims_for_run(
     :class:`ArenaError`; a record lacking what an adapter reads gives that claim's line.
     """
     manifest, episodes = load_run(Path(run_dir))
-    env = str(manifest.get("env", "unknown"))
+    return claims_for_episodes(str(manifest.get("env", "unknown")), episodes, claim_id, tol, alpha)
+
+
+def claims_for_episodes(
+    env: str,
+    episodes: Sequence[Mapping[str, Any]],
+    claim_id: str | None = None,
+    tol: float = 0.05,
+    alpha: float = 0.05,
+) -> list[ClaimOnRun]:
+    """:func:`claims_for_run` on episode records already in memory (e.g. from a store)."""
     claims = [get_claim(claim_id)] if claim_id is not None else all_claims()
     rows: list[ClaimOnRun] = []
     for claim in claims:

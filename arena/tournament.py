@@ -148,7 +148,7 @@ def check_spec(spec: TournamentSpec, game: GameSpec) -> None:
             "pass e.g. --agent-timeout 300, or leave it out.",
         )
     if spec.mode == "round-robin":
-        if not game.symmetric:
+        if not game.is_symmetric(game.config(spec.env_config)):
             raise ArenaError(
                 f"{game.name} is not symmetric, so it cannot be played round robin.",
                 f"give each seat its roster ({', '.join('--' + s + 's' for s in game.seats)}).",
@@ -317,7 +317,7 @@ def create(folder: Path, spec: TournamentSpec, *, overwrite: bool = False) -> To
     folder = Path(folder)
     spec.env = canonical_name(spec.env)
     game = load_game(spec.env)
-    if spec.mode == "cross" and "players" in spec.seats and game.symmetric:
+    if spec.mode == "cross" and "players" in spec.seats:
         spec.mode = "round-robin"
     check_spec(spec, game)
     game.config(spec.env_config)  # the env config's own checks, before any file is written

@@ -127,7 +127,8 @@ class GameSpec:
       episode does not count), so payoff tables stream from the store without reading
       transcripts. ``metric_names`` labels them for reports.
     * ``symmetric``: the seats are interchangeable (swapping the agents swaps the
-      payoffs), so tournaments may play it round robin from one roster.
+      payoffs), so tournaments may play it round robin from one roster; a callable
+      decides per config (a matrix game is symmetric when ``B = A^T``).
     """
 
     name: str
@@ -144,10 +145,14 @@ class GameSpec:
     description: str = ""
     episode_metrics: Callable[[Mapping[str, Any], Any], dict[str, float | None]] | None = None
     metric_names: Mapping[str, str] = field(default_factory=dict)
-    symmetric: bool = False
+    symmetric: bool | Callable[[Any], bool] = False
 
     def player_index(self, seat: str) -> int:
         return self.seats.index(seat)
+
+    def is_symmetric(self, config: Any) -> bool:
+        """Whether round robin is meaningful under ``config`` (see ``symmetric``)."""
+        return bool(self.symmetric(config) if callable(self.symmetric) else self.symmetric)
 
     def config(self, values: Mapping[str, Any] | Any | None = None) -> Any:
         """A validated config from a config instance, a (flat or nested) mapping or None."""
