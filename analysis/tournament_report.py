@@ -1,0 +1,805 @@
+"""The tournament report: ``report.html`` (self-contained) and ``report.md`` with figures.
+
+What a reader gets, in order: the payoff matrix of the cross-play (each cell's mean
+payoff per seat with a 95% interval and its episode count, and the game's own rates,
+e.g. attack success and over-refusal with Wilson intervals: MAGIC's cross-play figure);
+the empirical game's equilibrium with bootstrap intervals, each agent's probability of
+being in its support and its regret against it (its exploitability in the equilibrium);
+Nash averaging (constant-sum games) and alpha-rank; Elo and Bradley-Terry ratings with
+bootstrap intervals; paired tests between the agents of a seat on the same episode
+seeds (Holm-adjusted); the strategies mixed agents played; failed episodes; and the
+claims table for the tournament's episodes.
+
+Everything is computed from the store by :func:`analyze_tournament` (streaming: the
+payoff arrays, not transcripts; the claims section reads at most
+:data:`CLAIM_EPISODES_PER_CELL` transcripts per cell). ``theory`` does the statistics
+(:mod:`theory.evaluation.empirical_game`, :mod:`~theory.evaluation.ratings`,
+:mod:`~theory.evaluation.paired`).
+
+**Who won an episode** (for Elo / Bradley-Terry, which need wins): the seat with the
+higher total reward, a tie half each. That reads rewards as opposed, which fits the
+attacker-defender games; the payoff matrix and the empirical game use the rewards
+themselves and need no such convention.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import itertools
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from envs.game_spec import GameSpec
+from envs.stats import Mean, Rate
+
+CLAIM_EPISODES_PER_CELL = 2_000
+FIGURES = ("payoffs.png", "equilibrium.png", "ratings.png", "strategies.png")
+
+
+@dataclass
+class ReportPaths:
+    html: Path
+    markdown: Path
+    data: Path
+    figures: list[Path] = field(default_factory=list)
+
+
+@dataclass
+class TournamentAnalysis:
+    """Everything the report shows, as plain data (also written as ``analysis.json``)."""
+
+    env: str
+    spec: dict[str, Any]
+    seats: tuple[str, ...]
+    rosters: dict[str, list[str]]
+    cells: list[dict[str, Any]]
+    metric_names: dict[str, str]
+    empirical: dict[str, Any] | None
+    empirical_note: str
+    ratings: dict[str, Any] | None
+    ratings_note: str
+    paired: list[dict[str, Any]]
+    strategies: dict[str, dict[str, dict[str, int]]]
+    failures: list[dict[str, Any]]
+    claims: list[tuple[str, str, str, str, str]]
+    episodes_ok: int
+    episodes_failed: int
+
+
+# ----------------------------------------------------------------------------- analysis
+def _mean_cell(values: np.ndarray) -> dict[str, Any]:
+    stat = Mean.of([float(v) for v in values])
+    return {"mean": stat.value, "lower": stat.low, "upper": stat.high, "n": stat.n}
+
+
+def _rate_cell(values: np.ndarray) -> dict[str, Any]:
+    counted = values[~np.isnan(values)]
+    rate = Rate(int(counted.sum()), int(counted.size))
+    low, high = rate.wilson()
+    return {"rate": rate.value, "lower": low, "upper": high, "n": rate.trials}
+
+
+def analyze_tournament(folder: Path, *, bootstrap: int = 200, seed: int = 0) -> TournamentAnalysis:
+    """Read the tournament at ``folder`` and compute every table of the report."""
+    from arena.tournament import cell_samples
+
+    folder = Path(folder)
+    spec, game, samples = cell_samples(folder)
+    seats = game.seats
+    round_robin = spec.mode == "round-robin"
+    rosters = (
+        {"players": spec.roster(seats[0])}
+        if round_robin
+        else {seat: list(spec.seats[seat]) for seat in seats}
+    )
+    cells: list[dict[str, Any]] = []
+    for cell in samples:
+        entry: dict[str, Any] = {
+            "cell_id": cell.cell_id,
+            "agents": dict(cell.matchup),
+            "n": cell.n,
+            "failed": cell.failed,
+            "rewards": {
+                seat: _mean_cell(cell.rewards[:, k]) if cell.n else None
+                for k, seat in enumerate(seats)
+            },
+            "metrics": {
+                name: _rate_cell(values) if cell.n else None
+                for name, values in cell.metrics.items()
+            },
+        }
+        cells.append(entry)
+    empirical, empirical_note = _empirical(spec, game, samples, bootstrap, seed)
+    ratings, ratings_note = _ratings(game, samples, bootstrap, seed)
+    from analysis.claims_bridge import format_verdict
+
+    return TournamentAnalysis(
+        env=game.name,
+        spec={
+            "mode": spec.mode,
+            "episodes": spec.episodes,
+            "seed": spec.seed,
+            "judge": spec.judge if game.judged else None,
+            "env_config": spec.env_config,
+        },
+        seats=seats,
+        rosters=rosters,
+        cells=cells,
+        metric_names=dict(game.metric_names),
+        empirical=empirical,
+        empirical_note=empirical_note,
+        ratings=ratings,
+        ratings_note=ratings_note,
+        paired=_paired(game, samples, round_robin),
+        strategies=_strategies(folder, game, samples),
+        failures=[
+            {"agents": dict(c.matchup), "failed": c.failed, "examples": c.failures}
+            for c in samples
+            if c.failed
+        ],
+        claims=[
+            (claim_id, *format_verdict(outcome))
+            for claim_id, outcome in _claims(folder, game.name, samples)
+        ],
+        episodes_ok=sum(c.n for c in samples),
+        episodes_failed=sum(c.failed for c in samples),
+    )
+
+
+def _empirical(
+    spec: Any, game: GameSpec, samples: Sequence[Any], bootstrap: int, seed: int
+) -> tuple[dict[str, Any] | None, str]:
+    from theory.errors import TheoryError
+    from theory.evaluation.empirical_game import EmpiricalGame
+
+    played = [c for c in samples if c.n]
+    if not played:
+        return None, "no finished episodes yet"
+    try:
+        if spec.mode == "round-robin":
+            data = {(c.matchup[game.seats[0]], c.matchup[game.seats[1]]): c.rewards for c in played}
+            emp = EmpiricalGame.symmetric(data, agents=spec.roster(game.seats[0]))
+        else:
+            if len(game.seats) != 2:
+                return None, f"{game.name} has {len(game.seats)} seats; the analysis needs two"
+            data = {(c.matchup[game.seats[0]], c.matchup[game.seats[1]]): c.rewards for c in played}
+            emp = EmpiricalGame.role_split(
+                data,
+                row_agents=spec.seats[game.seats[0]],
+                col_agents=spec.seats[game.seats[1]],
+                players=(game.seats[0], game.seats[1]),
+            )
+        result = emp.analyze(n_boot=bootstrap, seed=seed)
+    except TheoryError as exc:
+        return None, str(exc)
+    populations = [{"player": pop.player, "rows": pop.as_rows()} for pop in result.populations]
+    return {
+        "symmetric": result.symmetric,
+        "constant_sum": result.constant_sum,
+        "method": result.equilibrium_method,
+        "value": [float(v) for v in np.atleast_1d(result.value.point)],
+        "value_lower": [float(v) for v in np.atleast_1d(result.value.lower)],
+        "value_upper": [float(v) for v in np.atleast_1d(result.value.upper)],
+        "populations": populations,
+        "n_boot": result.n_boot,
+        "failed_replicates": result.failed_replicates,
+        "confidence": result.confidence,
+    }, ""
+
+
+def _wins(game: GameSpec, samples: Sequence[Any]) -> list[tuple[str, str, float]]:
+    out: list[tuple[str, str, float]] = []
+    first, second = game.seats[0], game.seats[1]
+    for cell in samples:
+        if not cell.n:
+            continue
+        a, b = cell.matchup[first], cell.matchup[second]
+        if a == b:
+            continue
+        diff = cell.rewards[:, 0] - cell.rewards[:, 1]
+        scores = np.where(diff > 0, 1.0, np.where(diff < 0, 0.0, 0.5))
+        out.extend((f"{first}:{a}", f"{second}:{b}", float(s)) for s in scores)
+    return out
+
+
+def _ratings(
+    game: GameSpec, samples: Sequence[Any], bootstrap: int, seed: int
+) -> tuple[dict[str, Any] | None, str]:
+    from theory.errors import TheoryError
+    from theory.evaluation.ratings import bradley_terry, elo
+
+    if len(game.seats) != 2:
+        return None, "ratings need a two-seat game"
+    records = _wins(game, samples)
+    if not records:
+        return None, "no finished episodes between different agents yet"
+    try:
+        elo_result = elo(records, n_boot=bootstrap, seed=seed, permutations=20)
+        bt_result = bradley_terry(records, n_boot=bootstrap, seed=seed)
+    except TheoryError as exc:
+        return None, str(exc)
+    return {
+        "elo": elo_result.as_rows(),
+        "elo_note": elo_result.note,
+        "bradley_terry": bt_result.as_rows(),
+        "bradley_terry_note": bt_result.note,
+        "games": len(records),
+    }, ""
+
+
+def _paired(game: GameSpec, samples: Sequence[Any], round_robin: bool) -> list[dict[str, Any]]:
+    """Agents of one seat compared on the same (opponent, episode seed) pairs."""
+    from theory.evaluation.paired import holm, paired_test
+
+    if round_robin or len(game.seats) != 2:
+        return []
+    rows: list[dict[str, Any]] = []
+    for k, seat in enumerate(game.seats):
+        other = game.seats[1 - k]
+        by_agent: dict[str, dict[tuple[str, int], tuple[float, dict[str, float]]]] = {}
+        for cell in samples:
+            outcomes = by_agent.setdefault(cell.matchup[seat], {})
+            for e, episode in enumerate(cell.episodes):
+                metrics = {name: float(v[e]) for name, v in cell.metrics.items()}
+                outcomes[(cell.matchup[other], int(episode))] = (float(cell.rewards[e, k]), metrics)
+        agents = list(by_agent)
+        tests = []
+        for a, b in itertools.combinations(agents, 2):
+            keys = sorted(set(by_agent[a]) & set(by_agent[b]))
+            x = np.array([by_agent[a][key][0] for key in keys])
+            y = np.array([by_agent[b][key][0] for key in keys])
+            tests.append((f"{seat} reward", a, b, paired_test(x, y, labels=(a, b))))
+            for name in game.metric_names:
+                pairs = [
+                    (
+                        by_agent[a][key][1].get(name, math.nan),
+                        by_agent[b][key][1].get(name, math.nan),
+                    )
+                    for key in keys
+                ]
+                pairs = [(u, v) for u, v in pairs if not (math.isnan(u) or math.isnan(v))]
+                if pairs:
+                    u, v = np.array(pairs).T
+                    tests.append((name, a, b, paired_test(u, v, kind="mcnemar", labels=(a, b))))
+        if not tests:
+            continue
+        raw = [t[3].p_value for t in tests]
+        finite = [p if math.isfinite(p) else 1.0 for p in raw]
+        adjusted = holm(finite)
+        for (what, a, b, result), p_adj in zip(tests, adjusted, strict=True):
+            verdict = result.verdict
+            if what in game.metric_names and result.significant:
+                # a rate has no "better" for every seat (attack success is bad for the
+                # defender): say which is higher
+                higher, lower = (a, b) if result.effect > 0 else (b, a)
+                label = game.metric_names[what]
+                verdict = f"{label} higher with {higher} than {lower} (p = {result.p_value:.3g})"
+            rows.append(
+                {
+                    "seat": seat,
+                    "outcome": what,
+                    "a": a,
+                    "b": b,
+                    "test": result.test,
+                    "n": result.n,
+                    "effect": result.effect,
+                    "effect_name": result.effect_name,
+                    "lower": result.lower,
+                    "upper": result.upper,
+                    "p_value": result.p_value,
+                    "p_holm": float(p_adj) if result.sufficient else math.nan,
+                    "verdict": verdict,
+                }
+            )
+    return rows
+
+
+def _strategies(
+    folder: Path, game: GameSpec, samples: Sequence[Any]
+) -> dict[str, dict[str, dict[str, int]]]:
+    """seat -> agent -> strategy label -> episodes (labels differ from the spec only for
+    mixed agents, e.g. scripted:random)."""
+    from arena.store import Store
+
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    cell_agents = {c.cell_id: c.matchup for c in samples}
+    if not cell_agents:
+        return out
+    with Store(Path(folder) / "store.sqlite", create=False) as store:
+        for ep in store.iter_episodes(list(cell_agents)):
+            if ep.status != "ok":
+                continue
+            for seat, label in ep.labels.items():
+                agent = cell_agents[ep.cell_id][seat]
+                counts = out.setdefault(seat, {}).setdefault(agent, {})
+                counts[label] = counts.get(label, 0) + 1
+    mixed = {seat: {a: c for a, c in agents.items() if len(c) > 1} for seat, agents in out.items()}
+    return {seat: agents for seat, agents in mixed.items() if agents}
+
+
+def _claims(folder: Path, env: str, samples: Sequence[Any]) -> list[tuple[str, Any]]:
+    from analysis.claims_bridge import claims_for_episodes
+    from arena.store import Store
+
+    episodes: list[dict[str, Any]] = []
+    with Store(Path(folder) / "store.sqlite", create=False) as store:
+        for cell in samples:
+            taken = 0
+            for ep in store.iter_episodes([cell.cell_id], with_records=True):
+                if ep.status != "ok" or ep.record is None:
+                    continue
+                episodes.append({**ep.record, "rewards": ep.rewards})
+                taken += 1
+                if taken >= CLAIM_EPISODES_PER_CELL:
+                    break
+    if not episodes:
+        return []
+    return list(claims_for_episodes(env, episodes))
+
+
+# ----------------------------------------------------------------------------- figures
+def _short(spec: str, width: int = 28) -> str:
+    return spec if len(spec) <= width else spec[: width - 1] + "…"
+
+
+def _figures(analysis: TournamentAnalysis, out: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in FIGURES:  # a figure that no longer applies must not linger
+        (out / stale).unlink(missing_ok=True)
+    paths: list[Path] = []
+    seats = analysis.seats
+    rows_seat, cols_seat = seats[0], seats[1]
+    if analysis.spec["mode"] == "round-robin":
+        row_agents = col_agents = analysis.rosters["players"]
+    else:
+        row_agents, col_agents = analysis.rosters[rows_seat], analysis.rosters[cols_seat]
+    lookup = {(c["agents"][rows_seat], c["agents"][cols_seat]): c for c in analysis.cells}
+    panels: list[tuple[str, str, Any]] = [
+        (f"{seat} reward", "mean", lambda c, seat=seat: (c["rewards"] or {}).get(seat))
+        for seat in seats
+    ]
+    panels += [
+        (label, "rate", lambda c, name=name: (c["metrics"] or {}).get(name))
+        for name, label in analysis.metric_names.items()
+    ]
+    ncols = min(2, len(panels))
+    nrows = math.ceil(len(panels) / ncols)
+    width = max(4.5, 1.4 * len(col_agents) + 3.0)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(width * ncols, (1.0 * len(row_agents) + 2.4) * nrows), squeeze=False
+    )
+    for ax in axes.flat[len(panels) :]:
+        ax.axis("off")
+    for ax, (title, key, get) in zip(axes.flat, panels, strict=False):
+        grid = np.full((len(row_agents), len(col_agents)), np.nan)
+        text = [["" for _ in col_agents] for _ in row_agents]
+        for i, a in enumerate(row_agents):
+            for j, b in enumerate(col_agents):
+                cell = lookup.get((a, b))
+                stat = get(cell) if cell else None
+                if stat is None or stat.get("n", 0) == 0:
+                    continue
+                grid[i, j] = stat[key]
+                text[i][j] = (
+                    f"{stat[key]:.2f}\n[{stat['lower']:.2f}, {stat['upper']:.2f}]\nn={stat['n']}"
+                )
+        image = ax.imshow(grid, cmap="viridis", aspect="auto")
+        low, high = (
+            np.nanmin(grid) if np.isfinite(grid).any() else 0,
+            np.nanmax(grid) if np.isfinite(grid).any() else 1,
+        )
+        for i in range(len(row_agents)):
+            for j in range(len(col_agents)):
+                if text[i][j]:
+                    bright = high > low and (grid[i, j] - low) / (high - low) > 0.6
+                    ax.text(
+                        j,
+                        i,
+                        text[i][j],
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="black" if bright else "white",
+                    )
+        ax.set_xticks(
+            range(len(col_agents)),
+            [_short(a) for a in col_agents],
+            rotation=30,
+            ha="right",
+            fontsize=8,
+        )
+        ax.set_yticks(range(len(row_agents)), [_short(a) for a in row_agents], fontsize=8)
+        ax.set_xlabel(cols_seat)
+        ax.set_ylabel(rows_seat)
+        ax.set_title(title)
+        fig.colorbar(image, ax=ax, shrink=0.8)
+    fig.suptitle(f"{analysis.env}: cross-play payoffs (95% intervals)")
+    fig.tight_layout()
+    path = out / "payoffs.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    paths.append(path)
+    if analysis.empirical is not None:
+        pops = analysis.empirical["populations"]
+        fig, axes = plt.subplots(2, len(pops), figsize=(6 * len(pops), 7), squeeze=False)
+        for col, pop in enumerate(pops):
+            rows = pop["rows"]
+            labels = [_short(r["agent"], 22) for r in rows]
+            y = np.arange(len(rows))
+            for row_index, (name, title) in enumerate(
+                (("equilibrium", "equilibrium weight"), ("regret", "regret vs equilibrium"))
+            ):
+                ax = axes[row_index][col]
+                point = np.array([r[name] for r in rows])
+                low = np.array([r[f"{name}_lower"] for r in rows])
+                high = np.array([r[f"{name}_upper"] for r in rows])
+                err = np.vstack([np.clip(point - low, 0, None), np.clip(high - point, 0, None)])
+                err = np.nan_to_num(err)
+                ax.barh(
+                    y,
+                    point,
+                    xerr=err,
+                    color="tab:blue" if name == "equilibrium" else "tab:red",
+                    capsize=3,
+                )
+                ax.set_yticks(y, labels, fontsize=8)
+                ax.invert_yaxis()
+                ax.set_title(f"{pop['player']}: {title}")
+                if name == "equilibrium":
+                    for yy, r in zip(y, rows, strict=True):
+                        ax.text(
+                            max(float(r["equilibrium"]), 0) + 0.02,
+                            yy,
+                            f"P(support)={r['support_probability']:.2f}",
+                            va="center",
+                            fontsize=7,
+                        )
+                    ax.set_xlim(0, 1.35)
+        fig.suptitle("empirical game: equilibrium and regret (bootstrap 95% intervals)")
+        fig.tight_layout()
+        path = out / "equilibrium.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+    if analysis.ratings is not None:
+        methods = [("elo", "Elo"), ("bradley_terry", "Bradley-Terry")]
+        fig, axes = plt.subplots(1, 2, figsize=(12, 0.45 * len(analysis.ratings["elo"]) + 2))
+        for ax, (key, title) in zip(axes, methods, strict=True):
+            rows = analysis.ratings[key]
+            y = np.arange(len(rows))
+            point = np.array([r["rating"] for r in rows])
+            err = np.nan_to_num(
+                np.vstack(
+                    [
+                        np.clip(point - np.array([r["lower"] for r in rows]), 0, None),
+                        np.clip(np.array([r["upper"] for r in rows]) - point, 0, None),
+                    ]
+                )
+            )
+            ax.errorbar(point, y, xerr=err, fmt="o", capsize=3)
+            ax.set_yticks(y, [_short(r["agent"], 34) for r in rows], fontsize=8)
+            ax.invert_yaxis()
+            ax.set_title(f"{title} rating (95% bootstrap interval)")
+        fig.tight_layout()
+        path = out / "ratings.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+    if analysis.strategies and any(analysis.strategies.values()):
+        items = [
+            (seat, agent, counts)
+            for seat, agents in analysis.strategies.items()
+            for agent, counts in agents.items()
+        ]
+        fig, axes = plt.subplots(len(items), 1, figsize=(8, 2.2 * len(items) + 0.5), squeeze=False)
+        for ax, (seat, agent, counts) in zip(axes[:, 0], items, strict=True):
+            ordered = sorted(counts.items(), key=lambda kv: -kv[1])[:15]
+            total = sum(counts.values())
+            ax.barh([_short(k, 30) for k, _ in ordered], [v / total for _, v in ordered])
+            ax.invert_yaxis()
+            ax.set_title(f"{seat} {agent}: strategy frequencies (n={total})", fontsize=9)
+            ax.tick_params(labelsize=7)
+        fig.tight_layout()
+        path = out / "strategies.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+# ----------------------------------------------------------------------------- rendering
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "n/a"
+        return f"{value:.{digits}g}" if abs(value) < 1e4 else f"{value:,.0f}"
+    return str(value)
+
+
+def _interval(point: Any, low: Any, high: Any, digits: int = 3) -> str:
+    if point is None:
+        return "-"
+    if (
+        low is None
+        or high is None
+        or any(isinstance(v, float) and math.isnan(v) for v in (low, high))
+    ):
+        return _fmt(point, digits)
+    return f"{point:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def _tables(analysis: TournamentAnalysis) -> list[tuple[str, list[str], list[list[str]], str]]:
+    """(heading, columns, rows, note) for every table, shared by Markdown and HTML."""
+    tables: list[tuple[str, list[str], list[list[str]], str]] = []
+    seats = analysis.seats
+    columns = [*seats, "n", "failed"]
+    columns += [f"{seat} reward" for seat in seats]
+    columns += list(analysis.metric_names.values())
+    rows = []
+    for cell in analysis.cells:
+        row = [cell["agents"][s] for s in seats] + [str(cell["n"]), str(cell["failed"])]
+        for seat in seats:
+            stat = cell["rewards"].get(seat)
+            row.append(_interval(stat["mean"], stat["lower"], stat["upper"]) if stat else "-")
+        for name in analysis.metric_names:
+            stat = cell["metrics"].get(name)
+            row.append(
+                f"{_interval(stat['rate'], stat['lower'], stat['upper'])} (n={stat['n']})"
+                if stat and stat["n"]
+                else "-"
+            )
+        rows.append(row)
+    tables.append(
+        (
+            "Payoff matrix",
+            columns,
+            rows,
+            "Mean total reward per seat with a 95% t-interval; rates with 95% Wilson "
+            "intervals over the episodes they count (attack success on harmful seeds, "
+            "over-refusal on benign ones).",
+        )
+    )
+    emp = analysis.empirical
+    if emp is not None:
+        for pop in emp["populations"]:
+            cols = [
+                "agent",
+                "equilibrium weight",
+                "P(in support)",
+                "payoff vs equilibrium",
+                "regret",
+            ]
+            has_na = any("nash_averaging" in r for r in pop["rows"])
+            has_ar = any("alpha_rank" in r for r in pop["rows"])
+            cols += ["Nash averaging"] * has_na + ["alpha-rank"] * has_ar
+            body = []
+            for r in pop["rows"]:
+                line = [
+                    r["agent"],
+                    _interval(r["equilibrium"], r["equilibrium_lower"], r["equilibrium_upper"]),
+                    f"{r['support_probability']:.2f}",
+                    _interval(
+                        r["payoff_vs_equilibrium"],
+                        r["payoff_vs_equilibrium_lower"],
+                        r["payoff_vs_equilibrium_upper"],
+                    ),
+                    _interval(r["regret"], r["regret_lower"], r["regret_upper"]),
+                ]
+                if has_na:
+                    line.append(
+                        _interval(
+                            r.get("nash_averaging"),
+                            r.get("nash_averaging_lower"),
+                            r.get("nash_averaging_upper"),
+                        )
+                    )
+                if has_ar:
+                    line.append(
+                        _interval(
+                            r.get("alpha_rank"),
+                            r.get("alpha_rank_lower"),
+                            r.get("alpha_rank_upper"),
+                        )
+                    )
+                body.append(line)
+            value = ", ".join(
+                _interval(v, lo, hi)
+                for v, lo, hi in zip(
+                    emp["value"], emp["value_lower"], emp["value_upper"], strict=True
+                )
+            )
+            tables.append(
+                (
+                    f"Empirical game: {pop['player']}",
+                    cols,
+                    body,
+                    f"Equilibrium ({emp['method']}) of the game of cell means; value {value}. "
+                    f"Intervals: {emp['n_boot']} bootstrap replicates over episodes "
+                    f"({emp['failed_replicates']} failed). Regret = value − payoff vs the "
+                    "equilibrium: each agent's exploitability in it (0 on the support).",
+                )
+            )
+    if analysis.ratings is not None:
+        for key, title in (("elo", "Elo"), ("bradley_terry", "Bradley-Terry")):
+            body = [
+                [
+                    r["agent"],
+                    _interval(r["rating"], r["lower"], r["upper"], 0),
+                    f"{r['rank']} ({r['rank_best']}–{r['rank_worst']})",
+                    str(r["games"]),
+                ]
+                for r in analysis.ratings[key]
+            ]
+            note = analysis.ratings.get(f"{key}_note") or ""
+            tables.append(
+                (
+                    f"{title} ratings",
+                    ["agent (seat:spec)", "rating [95%]", "rank (range)", "games"],
+                    body,
+                    "An episode is a win for the seat with the higher reward (ties half). " + note,
+                )
+            )
+    if analysis.paired:
+        body = [
+            [
+                p["seat"],
+                p["outcome"],
+                f"{p['a']} vs {p['b']}",
+                p["test"],
+                str(p["n"]),
+                f"{_interval(p['effect'], p['lower'], p['upper'])} ({p['effect_name']})",
+                _fmt(p["p_holm"]),
+                p["verdict"],
+            ]
+            for p in analysis.paired
+        ]
+        tables.append(
+            (
+                "Paired tests (same opponents, same episode seeds)",
+                ["seat", "outcome", "agents", "test", "n", "effect [95%]", "p (Holm)", "verdict"],
+                body,
+                "Binary outcomes: McNemar's test; rewards: paired t-test. p-values are "
+                "Holm-adjusted within each seat.",
+            )
+        )
+    if analysis.failures:
+        body = [
+            [
+                ", ".join(f"{s}={a}" for s, a in f["agents"].items()),
+                str(f["failed"]),
+                "; ".join(f"seed {seed}: {reason}" for seed, reason in f["examples"][:2]),
+            ]
+            for f in analysis.failures
+        ]
+        tables.append(("Failed episodes", ["cell", "failed", "first reasons"], body, ""))
+    if analysis.claims:
+        body = [list(row) for row in analysis.claims]
+        tables.append(
+            (
+                "Claims on this tournament's episodes",
+                ["claim", "verdict", "n", "interval", "evidence"],
+                body,
+                f"Each claim reads up to {CLAIM_EPISODES_PER_CELL:,} episodes per cell "
+                "(docs/claims.md explains each adapter).",
+            )
+        )
+    return tables
+
+
+def _markdown(analysis: TournamentAnalysis, figures: Sequence[Path], folder: Path) -> str:
+    lines = [f"# Tournament report: {analysis.env}", ""]
+    lines += _intro(analysis)
+    for path in figures:
+        lines += [f"![{path.stem}]({path.relative_to(folder).as_posix()})", ""]
+    for heading, columns, rows, note in _tables(analysis):
+        lines += [f"## {heading}", ""]
+        if note:
+            lines += [note, ""]
+        lines.append("| " + " | ".join(columns) + " |")
+        lines.append("|" + "---|" * len(columns))
+        for row in rows:
+            lines.append("| " + " | ".join(str(c).replace("|", "/") for c in row) + " |")
+        lines.append("")
+    for note in (analysis.empirical_note, analysis.ratings_note):
+        if note:
+            lines += [f"> {note}", ""]
+    return "\n".join(lines)
+
+
+def _intro(analysis: TournamentAnalysis) -> list[str]:
+    spec = analysis.spec
+    rosters = "; ".join(f"{seat}: {', '.join(a)}" for seat, a in analysis.rosters.items())
+    return [
+        f"{spec['mode']} tournament, {spec['episodes']} episodes per cell, run seed "
+        f"{spec['seed']}{', judge ' + str(spec['judge']) if spec['judge'] else ''}. "
+        f"{analysis.episodes_ok:,} finished episodes, {analysis.episodes_failed:,} failed. "
+        f"Rosters — {rosters}. Written {_dt.datetime.now().isoformat(timespec='seconds')}.",
+        "",
+    ]
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2em auto;max-width:1200px;
+color:#222;padding:0 1em}
+table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:13px}
+th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#f3f3f3} img{max-width:100%;border:1px solid #eee;margin:.5em 0}
+.note{color:#555;font-size:13px} h2{margin-top:1.6em}
+"""
+
+
+def _html(analysis: TournamentAnalysis, figures: Sequence[Path]) -> str:
+    esc = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>Tournament report: {esc(analysis.env)}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>Tournament report: {esc(analysis.env)}</h1>",
+        f"<p>{esc(_intro(analysis)[0])}</p>",
+    ]
+    for path in figures:
+        data = base64.b64encode(path.read_bytes()).decode()
+        parts.append(f'<img alt="{esc(path.stem)}" src="data:image/png;base64,{data}">')
+    for heading, columns, rows, note in _tables(analysis):
+        parts.append(f"<h2>{esc(heading)}</h2>")
+        if note:
+            parts.append(f'<p class="note">{esc(note)}</p>')
+        parts.append("<table><thead><tr>")
+        parts.extend(f"<th>{esc(c)}</th>" for c in columns)
+        parts.append("</tr></thead><tbody>")
+        for row in rows:
+            parts.append("<tr>" + "".join(f"<td>{esc(str(c))}</td>" for c in row) + "</tr>")
+        parts.append("</tbody></table>")
+    for note in (analysis.empirical_note, analysis.ratings_note):
+        if note:
+            parts.append(f'<p class="note">{esc(note)}</p>')
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, np.generic):
+        return _json_ready(value.item())
+    return value
+
+
+def render_tournament_report(folder: Path, *, bootstrap: int = 200, seed: int = 0) -> ReportPaths:
+    """Analyse the tournament in ``folder``; write report.html, report.md, analysis.json."""
+    from dataclasses import asdict
+
+    folder = Path(folder)
+    analysis = analyze_tournament(folder, bootstrap=bootstrap, seed=seed)
+    figures = _figures(analysis, folder / "figures")
+    markdown = folder / "report.md"
+    page = folder / "report.html"
+    data = folder / "analysis.json"
+    tmp = folder / ".report.tmp"
+    tmp.write_text(_markdown(analysis, figures, folder), encoding="utf-8")
+    tmp.replace(markdown)
+    tmp.write_text(_html(analysis, figures), encoding="utf-8")
+    tmp.replace(page)
+    tmp.write_text(json.dumps(_json_ready(asdict(analysis)), indent=1) + "\n", encoding="utf-8")
+    tmp.replace(data)
+    return ReportPaths(page, markdown, data, figures)

@@ -1,0 +1,154 @@
+"""The tournament report: content, figures, and the page as a browser renders it.
+
+The browser test opens ``report.html`` in headless Chromium (Debian's ``chromium``;
+``.ci/run`` installs it) with a probe script appended to a copy of the page: on load it
+counts images that failed to decode and reports them, with any console error, through
+the console, which Chromium logs to stderr. It also takes a screenshot. A mutant page
+(a broken image and a console error) must fail the same check, so the check can fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from analysis.tournament_report import analyze_tournament, render_tournament_report
+from arena.tournament import TournamentSpec, create, run_tournament
+
+PROBE = """
+<script>
+window.addEventListener("load", () => {
+  const images = Array.from(document.images);
+  const broken = images.filter((i) => !i.complete || i.naturalWidth === 0).length;
+  console.log("ARENA-PROBE images=" + images.length + " broken=" + broken);
+});
+</script>
+"""
+
+
+@pytest.fixture(scope="module")
+def tournament(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("report") / "t"
+    create(
+        folder,
+        TournamentSpec(
+            env="attack_defense",
+            seats={
+                "attacker": ["scripted:role-play", "scripted:base64", "scripted:random"],
+                "defender": ["scripted:keyword-filter", "scripted:decode-then-filter"],
+            },
+            episodes=40,
+        ),
+    )
+    run_tournament(folder)
+    render_tournament_report(folder, bootstrap=50)
+    return folder
+
+
+def test_report_files_and_sections(tournament: Path) -> None:
+    markdown = (tournament / "report.md").read_text()
+    for heading in (
+        "## Payoff matrix",
+        "## Empirical game: attacker",
+        "## Empirical game: defender",
+        "## Elo ratings",
+        "## Bradley-Terry ratings",
+        "## Paired tests",
+        "## Claims on this tournament's episodes",
+    ):
+        assert heading in markdown
+    for figure in ("payoffs", "equilibrium", "ratings", "strategies"):
+        assert (tournament / "figures" / f"{figure}.png").stat().st_size > 5_000
+        assert f"figures/{figure}.png" in markdown
+    data = json.loads((tournament / "analysis.json").read_text())
+    assert len(data["cells"]) == 6 and all(c["n"] == 40 for c in data["cells"])
+    page = (tournament / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 4  # self-contained
+
+
+def test_report_numbers_follow_the_data(tournament: Path) -> None:
+    analysis = analyze_tournament(tournament, bootstrap=30)
+    cells = {(c["agents"]["attacker"], c["agents"]["defender"]): c for c in analysis.cells}
+    # base64 gets past the keyword filter but not the decoder (the rule judge sees harm)
+    beats = cells[("scripted:base64", "scripted:keyword-filter")]["metrics"]["attack_success"]
+    blocked = cells[("scripted:base64", "scripted:decode-then-filter")]["metrics"]["attack_success"]
+    assert beats["lower"] > blocked["upper"]
+    assert analysis.empirical is not None
+    defender = analysis.empirical["populations"][1]["rows"]
+    weights = {r["agent"]: r for r in defender}
+    assert weights["scripted:decode-then-filter"]["support_probability"] > 0.9
+    assert weights["scripted:keyword-filter"]["regret"] > 0
+    assert analysis.strategies["attacker"].keys() == {"scripted:random"}
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def _open(page: Path, tmp: Path) -> tuple[list[str], str, Path]:
+    """Console lines of ``page`` (with the probe) in headless Chromium, and a screenshot."""
+    browser = _chromium()
+    assert browser is not None
+    probed = tmp / f"probed-{page.name}"
+    probed.write_text(page.read_text().replace("</body>", PROBE + "</body>"))
+    common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+    run = subprocess.run(
+        [*common, "--enable-logging=stderr", "--v=0", "--dump-dom", probed.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    console = [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
+    shot = tmp / f"{page.stem}.png"
+    subprocess.run(
+        [*common, f"--screenshot={shot}", "--window-size=1280,2400", probed.as_uri()],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    return console, run.stdout, shot
+
+
+def _problems(console: list[str]) -> list[str]:
+    problems = [line for line in console if "ARENA-PROBE" not in line]
+    probe = [line for line in console if "ARENA-PROBE" in line]
+    if not probe:
+        return [*problems, "the probe never ran (page did not load)"]
+    match = re.search(r"images=(\d+) broken=(\d+)", probe[0])
+    assert match is not None
+    images, broken = int(match.group(1)), int(match.group(2))
+    if images == 0:
+        problems.append("no images on the page")
+    if broken:
+        problems.append(f"{broken} of {images} images failed to load")
+    return problems
+
+
+@pytest.mark.skipif(
+    _chromium() is None and not os.environ.get("CI"),
+    reason="headless Chromium is not installed (apt-get install chromium; CI installs it)",
+)
+def test_report_page_renders_in_headless_chromium(tournament: Path, tmp_path: Path) -> None:
+    console, dom, shot = _open(tournament / "report.html", tmp_path)
+    assert _problems(console) == []
+    assert "Payoff matrix" in dom
+    assert shot.exists() and shot.stat().st_size > 20_000
+    # the same check on a broken page must fail
+    broken = tmp_path / "broken.html"
+    broken.write_text(
+        '<html><body><img src="data:image/png;base64,AAAA">'
+        "<script>console.error('boom')</script></body></html>"
+    )
+    problems = _problems(_open(broken, tmp_path)[0])
+    assert any("boom" in p for p in problems) and any("failed to load" in p for p in problems)
