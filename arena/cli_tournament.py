@@ -113,7 +113,7 @@ def tournament(
     """
     import json
 
-    from arena.tournament import TournamentSpec, add_agents, create, load_spec, run_tournament
+    from arena.tournament import TournamentSpec, create, load_spec, run_tournament
 
     folder = Path(target)
     additions = _seat_options(
@@ -128,9 +128,6 @@ def tournament(
                 f"{target!r} is already a tournament; rosters are changed with --add-SEAT.",
                 f"e.g. arena tournament {target} --add-defender SPEC.",
             )
-        if additions or drops:
-            spec = add_agents(folder, additions, drops)
-            console.print(f"roster updated: {_roster_line(spec)}")
     else:
         if folder.exists() and folder.is_dir() and any(folder.iterdir()):
             raise ArenaError(
@@ -189,7 +186,12 @@ def tournament(
 
         try:
             result = run_tournament(
-                folder, progress=progress, retry_failed=retry_failed, max_episodes=max_episodes
+                folder,
+                progress=progress,
+                retry_failed=retry_failed,
+                max_episodes=max_episodes,
+                additions=additions,
+                drops=drops,
             )
         except RunInterrupted as exc:
             exc.message = (
@@ -197,6 +199,8 @@ def tournament(
                 f"Fix: resume with `arena tournament {folder}`."
             )
             raise
+    if additions or drops:
+        console.print(f"roster: {_roster_line(load_spec(folder))}")
     console.print(
         f"played {result.played} episodes ({result.failed} failed) in "
         f"{result.cells - result.skipped_cells} of {result.cells} cells; "

@@ -84,8 +84,21 @@ def sha256_of(data: Any) -> str:
 
 
 def transcript_hash(rewards: Mapping[str, float], record: Mapping[str, Any]) -> str:
-    """What ``arena replay`` compares: the episode's rewards and the environment's record."""
-    return sha256_of({"rewards": dict(rewards), "record": dict(record)})
+    """What ``arena replay`` compares: the episode's rewards and the environment's record.
+
+    The sha256 of ``canonical_json({"record": record, "rewards": rewards})`` (non-finite
+    rewards as null), assembled from the two parts so the store encodes a record once.
+    """
+    return _transcript_digest(_rewards_json(rewards), canonical_json(dict(record)))
+
+
+def _rewards_json(rewards: Mapping[str, float]) -> str:
+    return canonical_json({k: _finite(v) for k, v in rewards.items()})
+
+
+def _transcript_digest(rewards_json: str, record_json: str) -> str:
+    text = '{"record":' + record_json + ',"rewards":' + rewards_json + "}"
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _hashes(description: Any) -> list[str]:
@@ -355,8 +368,10 @@ class Store:
     ) -> None:
         """Buffer one finished (or failed) episode; written with the next flush."""
         status = "failed" if error is not None else "ok"
-        digest = transcript_hash(rewards, record) if error is None else ""
-        blob = zlib.compress(canonical_json(record).encode(), 1) if record else None
+        rewards_json = _rewards_json(rewards)
+        record_json = canonical_json(dict(record))
+        digest = _transcript_digest(rewards_json, record_json) if error is None else ""
+        blob = zlib.compress(record_json.encode(), 1) if record else None
         self._buffer.append(
             (
                 cell_id,
@@ -364,7 +379,7 @@ class Store:
                 int(episode),
                 status,
                 error,
-                canonical_json({k: _finite(v) for k, v in rewards.items()}),
+                rewards_json,
                 canonical_json(dict(metrics or {})),
                 canonical_json(dict(labels or {})),
                 blob,

@@ -332,12 +332,13 @@ def create(folder: Path, spec: TournamentSpec, *, overwrite: bool = False) -> To
     return spec
 
 
-def add_agents(
-    folder: Path, additions: Mapping[str, list[str]], drops: Mapping[str, list[str]] | None = None
+def change_roster(
+    spec: TournamentSpec,
+    game: GameSpec,
+    additions: Mapping[str, list[str]],
+    drops: Mapping[str, list[str]] | None = None,
 ) -> TournamentSpec:
-    """Add (or drop) agents of a seat (``"players"`` in a round robin); saves the spec."""
-    spec = load_spec(folder)
-    game = load_game(spec.env)
+    """Add (or drop) agents of a seat (``"players"`` in a round robin), in memory."""
     allowed = {"players"} if spec.mode == "round-robin" else set(game.seats)
     for seat in {**(drops or {}), **additions}:
         if seat not in allowed:
@@ -359,6 +360,16 @@ def add_agents(
         roster = spec.seats.setdefault(seat, [])
         roster.extend(s for s in specs if s not in roster)
     check_spec(spec, game)
+    return spec
+
+
+def add_agents(
+    folder: Path, additions: Mapping[str, list[str]], drops: Mapping[str, list[str]] | None = None
+) -> TournamentSpec:
+    """Add (or drop) agents and save the spec; the next :func:`run_tournament` plays
+    their cells. (``run_tournament(additions=...)`` saves only once they load.)"""
+    spec = load_spec(folder)
+    change_roster(spec, load_game(spec.env), additions, drops)
     save_spec(folder, spec)
     return spec
 
@@ -369,16 +380,22 @@ def run_tournament(
     progress: Callable[[int, int], None] | None = None,
     retry_failed: bool = False,
     max_episodes: int | None = None,
+    additions: Mapping[str, list[str]] | None = None,
+    drops: Mapping[str, list[str]] | None = None,
 ) -> TournamentResult:
     """Play every missing episode of the tournament in ``folder`` into its store.
 
     ``progress(done, total)`` is called as episodes finish. ``max_episodes`` stops after
     that many (a partial run; running again continues). ``retry_failed`` plays failed
-    episodes again instead of keeping them as failures.
+    episodes again instead of keeping them as failures. ``additions``/``drops`` change
+    the rosters first; the spec is saved only once every new agent has loaded, so a bad
+    spec or a missing checkpoint leaves the tournament as it was.
     """
     folder = Path(folder)
     spec = load_spec(folder)
     game = load_game(spec.env)
+    if additions or drops:
+        change_roster(spec, game, additions or {}, drops)
     check_spec(spec, game)
     lock = _Lock(folder)
     store = Store(folder / STORE_FILE)
