@@ -89,7 +89,7 @@ def _rate_cell(values: np.ndarray) -> dict[str, Any]:
 
 def analyze_tournament(folder: Path, *, bootstrap: int = 200, seed: int = 0) -> TournamentAnalysis:
     """Read the tournament at ``folder`` and compute every table of the report."""
-    from arena.tournament import cell_samples
+    from arena.results import cell_samples
 
     folder = Path(folder)
     spec, game, samples = cell_samples(folder)
@@ -118,7 +118,7 @@ def analyze_tournament(folder: Path, *, bootstrap: int = 200, seed: int = 0) -> 
         }
         cells.append(entry)
     empirical, empirical_note = _empirical(spec, game, samples, bootstrap, seed)
-    ratings, ratings_note = _ratings(game, samples, bootstrap, seed)
+    ratings, ratings_note = _ratings(game, samples, bootstrap, seed, round_robin)
     from analysis.claims_bridge import format_verdict
 
     return TournamentAnalysis(
@@ -195,7 +195,11 @@ def _empirical(
     }, ""
 
 
-def _wins(game: GameSpec, samples: Sequence[Any]) -> list[tuple[str, str, float]]:
+def _wins(
+    game: GameSpec, samples: Sequence[Any], round_robin: bool
+) -> list[tuple[str, str, float]]:
+    """(agent, opponent, score) per episode; role-split agents are named ``seat:spec``,
+    round-robin agents by their spec alone (one population)."""
     out: list[tuple[str, str, float]] = []
     first, second = game.seats[0], game.seats[1]
     for cell in samples:
@@ -204,21 +208,23 @@ def _wins(game: GameSpec, samples: Sequence[Any]) -> list[tuple[str, str, float]
         a, b = cell.matchup[first], cell.matchup[second]
         if a == b:
             continue
+        if not round_robin:
+            a, b = f"{first}:{a}", f"{second}:{b}"
         diff = cell.rewards[:, 0] - cell.rewards[:, 1]
         scores = np.where(diff > 0, 1.0, np.where(diff < 0, 0.0, 0.5))
-        out.extend((f"{first}:{a}", f"{second}:{b}", float(s)) for s in scores)
+        out.extend((a, b, float(s)) for s in scores)
     return out
 
 
 def _ratings(
-    game: GameSpec, samples: Sequence[Any], bootstrap: int, seed: int
+    game: GameSpec, samples: Sequence[Any], bootstrap: int, seed: int, round_robin: bool
 ) -> tuple[dict[str, Any] | None, str]:
     from theory.errors import TheoryError
     from theory.evaluation.ratings import bradley_terry, elo
 
     if len(game.seats) != 2:
         return None, "ratings need a two-seat game"
-    records = _wins(game, samples)
+    records = _wins(game, samples, round_robin)
     if not records:
         return None, "no finished episodes between different agents yet"
     try:
@@ -649,7 +655,7 @@ def _tables(analysis: TournamentAnalysis) -> list[tuple[str, list[str], list[lis
             tables.append(
                 (
                     f"{title} ratings",
-                    ["agent (seat:spec)", "rating [95%]", "rank (range)", "games"],
+                    ["agent", "rating [95%]", "rank (range)", "games"],
                     body,
                     "An episode is a win for the seat with the higher reward (ties half). " + note,
                 )

@@ -97,7 +97,9 @@ def tournament(
     agent_timeout: Annotated[
         float | None, typer.Option(help="Seconds an agent may take per batched call.")
     ] = None,
-    self_play: Annotated[bool, typer.Option(help="Round robin: also i vs i.")] = False,
+    self_play: Annotated[
+        bool, typer.Option(help="Round robin: also i vs i (the meta-game's diagonal).")
+    ] = True,
     retry_failed: Annotated[bool, typer.Option(help="Play failed episodes again.")] = False,
     max_episodes: Annotated[
         int | None, typer.Option(help="Stop after this many episodes (resume later).")

@@ -33,6 +33,7 @@ import tempfile
 import textwrap
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -73,20 +74,19 @@ def row_a(tmp: Path, episodes: int, repeats: int) -> None:
     for env, seats in SCRIPTED.items():
         cells = len(seats["attacker"]) * len(seats["defender"])
         best_play = best_store = float("inf")
+        config = PlayConfig(env=env, seats=seats, episodes=episodes)
         for _ in range(repeats):
-            best_play = min(
-                best_play,
-                _cpu(lambda: play(PlayConfig(env=env, seats=seats, episodes=episodes), runs_dir=None)),
-            )
+            best_play = min(best_play, _cpu(partial(play, config, runs_dir=None)))
             folder = _tournament(tmp / "a", env=env, seats=seats, episodes=episodes)
-            best_store = min(best_store, _cpu(lambda: run_tournament(folder)))
+            best_store = min(best_store, _cpu(partial(run_tournament, folder)))
         play_rate = cells * episodes / best_play
         store_rate = cells * episodes / best_store
         ratio = store_rate / play_rate
         verdict = "PASS" if store_rate >= 5000 and ratio >= 0.8 else "FAIL"
         print(
             f"  {env:<15} play (no store) {play_rate:9,.0f} eps/s   tournament + store "
-            f"{store_rate:9,.0f} eps/s   ratio {ratio:.2f}  (goal >= 5,000/s and >= 0.80): {verdict}"
+            f"{store_rate:9,.0f} eps/s   ratio {ratio:.2f}  (goal >= 5,000/s and >= 0.80): "
+            + verdict
         )
 
 
@@ -95,7 +95,9 @@ def row_b(tmp: Path) -> None:
     seats = {"attacker": ["hf:tiny?max_new_tokens=24"], "defender": ["hf:tiny?max_new_tokens=24"]}
     times = {}
     for batch in (32, 1):
-        folder = _tournament(tmp / f"b{batch}", env="attack_defense", seats=seats, episodes=32, batch_size=batch)
+        folder = _tournament(
+            tmp / f"b{batch}", env="attack_defense", seats=seats, episodes=32, batch_size=batch
+        )
         start = time.perf_counter()
         run_tournament(folder)
         times[batch] = time.perf_counter() - start
@@ -130,7 +132,10 @@ def row_c(tmp: Path, episodes: int) -> None:
         agent.act_batch = act_batch  # type: ignore[method-assign]
         return agent
 
-    agents = {"attacker": counted("scripted:random", "attacker"), "defender": counted("scripted:comply-all", "defender")}
+    agents = {
+        "attacker": counted("scripted:random", "attacker"),
+        "defender": counted("scripted:comply-all", "defender"),
+    }
     jobs = [match.Job(i, i, agents) for i in range(episodes)]
 
     def make_env() -> Any:
@@ -212,7 +217,9 @@ def row_e(tmp: Path) -> None:
         )
         shutil.rmtree(folder, ignore_errors=True)
     ratio = peaks[1_000_000] / peaks[100_000]
-    print(f"  1M / 100k peak RSS: {ratio:.2f}x (goal <= 1.2x): {'PASS' if ratio <= 1.2 else 'FAIL'}")
+    print(
+        f"  1M / 100k peak RSS: {ratio:.2f}x (goal <= 1.2x): {'PASS' if ratio <= 1.2 else 'FAIL'}"
+    )
 
 
 def main() -> None:

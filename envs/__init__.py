@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 ENVIRONMENTS: dict[str, str] = {
     "attack_defense_v0": "envs.attack_defense_v0",
+    "matrix_game_v0": "envs.matrix_game_v0",
     "strategy_game_v0": "envs.strategy_game_v0",
 }
 ALIASES = {name.rsplit("_v", 1)[0]: name for name in ENVIRONMENTS}
