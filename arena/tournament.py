@@ -36,10 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.base import Agent
-from agents.registry import make_agent
-from arena.judging import make_judge
-from arena.match import Job, play_jobs
-from arena.play import display_name
+from arena.executors import AgentPool, Executor, WorkItem, make_executor
 from arena.results import (
     SPEC_FILE,
     STORE_FILE,
@@ -53,7 +50,7 @@ from arena.results import (
     spec_path,
 )
 from arena.runs import RunInterrupted
-from arena.store import AgentIdentity, CellKey, Store, agent_identity
+from arena.store import AgentIdentity, CellKey, Store
 from envs import canonical_name, load_game
 from envs.errors import ArenaError
 from envs.game_spec import GameSpec, config_hash, config_to_dict
@@ -156,29 +153,23 @@ class _Lock:
 
 
 class _Context:
-    """The game, its config, the store's env/judge ids and the agents built so far."""
+    """The driver's side: the store's env and judge ids, identities, the agent pool."""
 
     def __init__(self, spec: TournamentSpec, store: Store) -> None:
         self.spec = spec
         self.store = store
-        self.game = load_game(spec.env)
-        self.env_config = self.game.config(spec.env_config)
-        probe = self.game.make_env(self.env_config, None)
-        self.spaces = {seat: probe.action_space(seat) for seat in self.game.seats}
-        self.obs_spaces = {seat: probe.observation_space(seat) for seat in self.game.seats}
-        probe.close()
+        self.pool = AgentPool(spec)
+        self.game = self.pool.game
+        self.env_config = self.pool.env_config
         self.env_id = store.put_env(
             self.game.name, config_to_dict(self.env_config), config_hash(self.env_config)
         )
-        self.judge: Any = None
-        self.agents: dict[tuple[str, str], Agent] = {}
-        self._built: dict[tuple[str, str, int | None], Agent] = {}
 
     def load_judge(self) -> None:
-        if self.judge is not None or not self.game.judged:
+        description = self.pool.judge_description()
+        if description is None:
             return
-        self.judge = make_judge(self.spec.judge)
-        judge_id = self.store.put_judge({"spec": self.spec.judge, **self.judge.describe()})
+        judge_id = self.store.put_judge(description)
         if self.spec.judge_id is not None and judge_id != self.spec.judge_id:
             raise ArenaError(
                 f"The judge {self.spec.judge!r} is not the one this tournament was played "
@@ -197,60 +188,12 @@ class _Context:
         return self.spec.judge_id
 
     def agent(self, seat: str, spec_string: str) -> Agent:
-        """Build (once) the agent ``spec_string`` for ``seat``; check its pinned identity."""
-        found = self.agents.get((seat, spec_string))
-        if found is not None:
-            return found
-        normal_form = None
-        player = None
-        if self.game.normal_form is not None:
-            solve_form, config = self.game.normal_form, self.env_config
-
-            def normal_form() -> Any:
-                return solve_form(config)
-
-            player = self.game.player_index(seat)
-        key = (spec_string, repr(self.spaces[seat]), player)
-        agent = self._built.get(key)
-        if agent is None:
-            try:
-                agent = make_agent(
-                    spec_string,
-                    role=seat,
-                    seed=self.spec.seed,
-                    action_space=self.spaces[seat],
-                    observation_space=self.obs_spaces[seat],
-                    game=normal_form,
-                    player=player,
-                )
-            except ArenaError as exc:
-                if spec_string in self.spec.identities:
-                    raise ArenaError(
-                        f"Agent {spec_string!r} ({seat}) of this tournament can no longer be "
-                        f"loaded: {exc.message}",
-                        "restore it (its finished episodes are kept), or drop it with "
-                        f"--drop-{seat if self.spec.mode == 'cross' else 'player'} "
-                        f"{spec_string}.",
-                    ) from exc
-                raise
-            agent.reset(self.spec.seed)
-            self._built[key] = agent
-        identity = self.identity(agent, spec_string)
-        pinned = self.spec.identities.get(spec_string)
-        if pinned is not None and pinned != identity.agent_id:
-            raise ArenaError(
-                f"Agent {spec_string!r} changed since it joined this tournament (identity "
-                f"{pinned} → {identity.agent_id}: other weights or table).",
-                "restore the original checkpoint, or add the new one under another path.",
-            )
-        self.spec.identities[spec_string] = identity.agent_id
-        self.agents[(seat, spec_string)] = agent
-        return agent
-
-    def identity(self, agent: Agent, spec_string: str) -> AgentIdentity:
-        identity = agent_identity(spec_string, agent.describe())
+        """Build (once) and pin the agent's identity, and record it in the store."""
+        agent = self.pool.agent(seat, spec_string)
+        identity: AgentIdentity = self.pool.identities[spec_string]
         self.store.put_agent(identity)
-        return identity
+        self.spec.identities[spec_string] = identity.agent_id
+        return agent
 
     def cell_key(self, matchup: Mapping[str, str]) -> CellKey | None:
         """The store key of a matchup, or None while one of its agents is not yet pinned."""
@@ -262,15 +205,8 @@ class _Context:
             ids.append((seat, agent_id))
         return CellKey(self.env_id, self.judge_id(), self.spec.seed, tuple(ids))
 
-    def make_env(self) -> Any:
-        return self.game.make_env(self.env_config, self.judge)
-
     def close(self) -> None:
-        for agent in {id(a): a for a in self._built.values()}.values():
-            agent.close()
-        close_judge = getattr(self.judge, "close", None)
-        if close_judge is not None:
-            close_judge()
+        self.pool.close()
 
 
 def create(folder: Path, spec: TournamentSpec, *, overwrite: bool = False) -> TournamentSpec:
@@ -343,6 +279,8 @@ def run_tournament(
     max_episodes: int | None = None,
     additions: Mapping[str, list[str]] | None = None,
     drops: Mapping[str, list[str]] | None = None,
+    executor_name: str = "inprocess",
+    executor_options: Mapping[str, Any] | None = None,
 ) -> TournamentResult:
     """Play every missing episode of the tournament in ``folder`` into its store.
 
@@ -397,7 +335,11 @@ def run_tournament(
                 for seat, spec_string in matchup.items():
                     context.agent(seat, spec_string)
             save_spec(folder, spec)
-        played, failures = _play(context, todo, total, progress)
+        executor = make_executor(executor_name, context.pool, **(executor_options or {}))
+        try:
+            played, failures = _play(context, executor, todo, total, progress)
+        finally:
+            executor.close()
         return TournamentResult(folder, played, failures, len(matchups), len(matchups) - len(todo))
     except RunInterrupted as exc:
         store.flush()
@@ -412,9 +354,9 @@ def run_tournament(
             lock.release()
 
 
-def _jobs(
+def _items(
     context: _Context, todo: list[tuple[int, dict[str, str], int]], limit: int
-) -> Iterator[Job]:
+) -> Iterator[WorkItem]:
     """Missing episodes, cell by cell, lazily (a cell's done set is a bytearray)."""
     spec = context.spec
     count = 0
@@ -423,54 +365,41 @@ def _jobs(
         for episode in context.store.done_episodes(cell_id):
             if 0 <= episode < spec.episodes:
                 done[episode] = 1
-        agents = {seat: context.agents[(seat, s)] for seat, s in matchup.items()}
         for episode in range(spec.episodes):
             if done[episode]:
                 continue
             if count >= limit:
                 return
             count += 1
-            yield Job((cell_id, episode, matchup), spec.seed + episode, agents)
+            yield WorkItem(cell_id, episode, spec.seed + episode, matchup)
 
 
 def _play(
     context: _Context,
+    executor: Executor,
     todo: list[tuple[int, dict[str, str], int]],
     total: int,
     progress: Callable[[int, int], None] | None,
 ) -> tuple[int, int]:
-    spec, game, store = context.spec, context.game, context.store
-    metrics = game.episode_metrics
-    names = {key: display_name(agent) for key, agent in context.agents.items()}
+    store = context.store
+    metrics = context.game.episode_metrics
     played = failures = 0
-    for result in play_jobs(
-        context.make_env,
-        _jobs(context, todo, total),
-        run_seed=spec.seed,
-        batch_size=spec.batch_size,
-        parallel=game.parallel,
-        on_error="record",
-        agent_timeout=spec.agent_timeout,
-    ):
-        cell_id, episode, matchup = result.index
-        if result.error is not None:
+    for done in executor.run(_items(context, todo, total)):
+        item = done.item
+        if done.error is not None:
             failures += 1
-            store.add(cell_id, episode, result.seed, rewards={}, record={}, error=result.error)
-        else:
-            labels = {}
-            for seat, spec_string in matchup.items():
-                agent = context.agents[(seat, spec_string)]
-                first = result.first_actions.get(seat)
-                label = agent.label_action(first) if first is not None else None
-                labels[seat] = label or names[(seat, spec_string)]
             store.add(
-                cell_id,
-                episode,
-                result.seed,
-                rewards=result.rewards,
-                record=result.record,
-                metrics=metrics(result.record, context.env_config) if metrics else None,
-                labels=labels,
+                item.cell_id, item.episode, item.seed, rewards={}, record={}, error=done.error
+            )
+        else:
+            store.add(
+                item.cell_id,
+                item.episode,
+                item.seed,
+                rewards=done.rewards,
+                record=done.record,
+                metrics=metrics(done.record, context.env_config) if metrics else None,
+                labels=done.labels,
             )
         played += 1
         if progress is not None:

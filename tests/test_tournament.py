@@ -202,7 +202,7 @@ def test_an_agent_that_raises_or_hangs_fails_its_episodes_and_the_tournament_goe
 def test_a_judge_returning_garbage_fails_the_episode_with_the_reason(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from arena import tournament as tournament_module
+    from arena import executors as executors_module
     from arena.judging import make_judge
 
     class Garbage:
@@ -215,7 +215,7 @@ def test_a_judge_returning_garbage_fails_the_episode_with_the_reason(
         def describe(self) -> dict[str, Any]:
             return {"name": "garbage"}
 
-    monkeypatch.setattr(tournament_module, "make_judge", lambda spec: Garbage())
+    monkeypatch.setattr(executors_module, "make_judge", lambda spec: Garbage())
     folder = _tournament(tmp_path / "judge", episodes=4)
     result = run_tournament(folder)
     assert result.played == 8 and result.failed == 8
