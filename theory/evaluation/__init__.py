@@ -34,12 +34,26 @@ and ``nash_averaging`` on random games when OpenSpiel is installed.
 
 from __future__ import annotations
 
+from theory.evaluation.adaptive import (
+    ResponseEdge,
+    ResponseGraphUCB,
+    SamplingComparison,
+    compare_adaptive_uniform,
+    compare_sampling,
+    synthetic_table,
+)
 from theory.evaluation.alpha_rank import (
     AlphaRankResult,
     alpha_rank,
 )
 from theory.evaluation.alpha_rank import (
     _stationary as _stationary,
+)
+from theory.evaluation.empirical_game import (
+    EmpiricalGame,
+    EmpiricalGameAnalysis,
+    Interval,
+    PopulationAnalysis,
 )
 from theory.evaluation.nash_averaging import (
     AgentTaskRatings,
@@ -49,14 +63,50 @@ from theory.evaluation.nash_averaging import (
     nash_averaging,
     nash_averaging_agent_vs_task,
 )
+from theory.evaluation.paired import (
+    PairedTestResult,
+    holm,
+    mcnemar,
+    pair_by_seed,
+    paired_t,
+    paired_test,
+    wilcoxon_signed_rank,
+)
+from theory.evaluation.ratings import (
+    PairwiseOutcomes,
+    RatingResult,
+    bradley_terry,
+    elo,
+)
 
 __all__ = [
     "AgentTaskRatings",
     "AlphaRankResult",
+    "EmpiricalGame",
+    "EmpiricalGameAnalysis",
+    "Interval",
     "NashAveragingResult",
+    "PairedTestResult",
+    "PairwiseOutcomes",
+    "PopulationAnalysis",
+    "RatingResult",
+    "ResponseEdge",
+    "ResponseGraphUCB",
+    "SamplingComparison",
     "alpha_rank",
     "antisymmetric_from_win_rates",
+    "bradley_terry",
+    "compare_adaptive_uniform",
+    "compare_sampling",
+    "elo",
+    "holm",
     "max_entropy_maximin",
+    "mcnemar",
     "nash_averaging",
     "nash_averaging_agent_vs_task",
+    "pair_by_seed",
+    "paired_t",
+    "paired_test",
+    "synthetic_table",
+    "wilcoxon_signed_rank",
 ]
