@@ -101,6 +101,21 @@ def tournament(
         bool, typer.Option(help="Round robin: also i vs i (the meta-game's diagonal).")
     ] = True,
     retry_failed: Annotated[bool, typer.Option(help="Play failed episodes again.")] = False,
+    adaptive: Annotated[
+        bool,
+        typer.Option(
+            help="ResponseGraphUCB: after --min-episodes per cell, play only where the "
+            "ranking is unresolved (--episodes is then the per-cell cap)."
+        ),
+    ] = False,
+    adaptive_delta: Annotated[
+        float, typer.Option(help="Adaptive: probability the response graph is wrong.")
+    ] = 0.1,
+    min_episodes: Annotated[int, typer.Option(help="Adaptive: episodes per cell first.")] = 10,
+    executor: Annotated[
+        str, typer.Option(help="inprocess (default) or ray (the `distributed` extra).")
+    ] = "inprocess",
+    workers: Annotated[int, typer.Option(help="Ray executor: actors (each loads the models).")] = 2,
     max_episodes: Annotated[
         int | None, typer.Option(help="Stop after this many episodes (resume later).")
     ] = None,
@@ -169,6 +184,9 @@ def tournament(
                 env_config=settings,
                 agent_timeout=agent_timeout,
                 self_play=self_play,
+                adaptive=adaptive,
+                adaptive_delta=adaptive_delta,
+                min_episodes=min_episodes,
             ),
         )
         console.print(f"tournament folder: [bold]{folder}[/bold]")
@@ -194,6 +212,8 @@ def tournament(
                 max_episodes=max_episodes,
                 additions=additions,
                 drops=drops,
+                executor_name=executor,
+                executor_options={"workers": workers} if executor == "ray" else None,
             )
         except RunInterrupted as exc:
             exc.message = (
@@ -203,6 +223,11 @@ def tournament(
             raise
     if additions or drops:
         console.print(f"roster: {_roster_line(load_spec(folder))}")
+    if result.resolved is not None:
+        console.print(
+            "adaptive sampling: the response graph is "
+            + ("resolved." if result.resolved else "NOT resolved (per-cell cap or budget reached).")
+        )
     console.print(
         f"played {result.played} episodes ({result.failed} failed) in "
         f"{result.cells - result.skipped_cells} of {result.cells} cells; "

@@ -39,6 +39,9 @@ class TournamentSpec:
     env_config: dict[str, Any] = field(default_factory=dict)
     agent_timeout: float | None = None
     self_play: bool = True
+    adaptive: bool = False  # ResponseGraphUCB: play episodes where they change the ranking
+    adaptive_delta: float = 0.1
+    min_episodes: int = 10  # per cell, before adaptive sampling starts
     identities: dict[str, str] = field(default_factory=dict)  # spec -> agent id
     judge_id: str | None = None
 

@@ -37,13 +37,26 @@ from typing import Any
 
 from envs.errors import ArenaError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FLUSH_ROWS = 1024
 FLUSH_SECONDS = 2.0
 
 Migration = Callable[[sqlite3.Connection], None]
+
+_PLANS = """
+CREATE TABLE IF NOT EXISTS plans (
+    batch INTEGER NOT NULL, cell_id INTEGER NOT NULL, episode INTEGER NOT NULL,
+    PRIMARY KEY (batch, cell_id, episode)) WITHOUT ROWID
+"""
+
+
+def _add_plans(db: sqlite3.Connection) -> None:
+    """Schema 2: adaptive sampling writes each batch's plan before playing it."""
+    db.execute(_PLANS)
+
+
 #: ``MIGRATIONS[v]`` upgrades a store from schema ``v`` to ``v + 1``.
-MIGRATIONS: dict[int, Migration] = {}
+MIGRATIONS: dict[int, Migration] = {1: _add_plans}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -73,6 +86,7 @@ CREATE TABLE IF NOT EXISTS episodes (
     source TEXT NOT NULL,
     PRIMARY KEY (cell_id, episode_seed)) WITHOUT ROWID;
 """
+_SCHEMA += _PLANS + ";"
 
 
 def canonical_json(data: Any) -> str:
@@ -423,6 +437,33 @@ class Store:
         return int(cursor.rowcount)
 
     # ------------------------------------------------------------------ reading
+    def write_plan(self, batch: int, items: Sequence[tuple[int, int]]) -> None:
+        """Commit adaptive batch ``batch`` (its (cell, episode) pairs) before it is played.
+
+        A resumed adaptive tournament finishes the last planned batch before proposing
+        the next, so it takes the same path as an uninterrupted one.
+        """
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.executemany(
+                "INSERT OR IGNORE INTO plans VALUES (?, ?, ?)",
+                [(batch, cell, episode) for cell, episode in items],
+            )
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def last_plan(self) -> tuple[int, list[tuple[int, int]]] | None:
+        row = self.db.execute("SELECT MAX(batch) FROM plans").fetchone()
+        if row is None or row[0] is None:
+            return None
+        batch = int(row[0])
+        items = self.db.execute(
+            "SELECT cell_id, episode FROM plans WHERE batch=? ORDER BY cell_id, episode", (batch,)
+        ).fetchall()
+        return batch, [(int(c), int(e)) for c, e in items]
+
     def done_episodes(self, cell_id: int) -> Iterator[int]:
         """Episode indexes this cell already has (finished or failed)."""
         for (episode,) in self.db.execute(

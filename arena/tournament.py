@@ -30,13 +30,13 @@ from __future__ import annotations
 
 import fcntl
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from agents.base import Agent
-from arena.executors import AgentPool, Executor, WorkItem, make_executor
+from arena.executors import AgentPool, Executor, Finished, WorkItem, make_executor
 from arena.results import (
     SPEC_FILE,
     STORE_FILE,
@@ -91,6 +91,7 @@ class TournamentResult:
     failed: int
     cells: int
     skipped_cells: int
+    resolved: bool | None = None  # adaptive: whether the response graph was resolved
 
 
 def check_spec(spec: TournamentSpec, game: GameSpec) -> None:
@@ -100,6 +101,20 @@ def check_spec(spec: TournamentSpec, game: GameSpec) -> None:
             raise ArenaError(f"{name} must be at least 1, got {value!r}.", f"pass {name} 100.")
     if isinstance(spec.seed, bool) or not isinstance(spec.seed, int) or spec.seed < 0:
         raise ArenaError(f"--seed must be an integer >= 0, got {spec.seed!r}.", "pass --seed 0.")
+    if (
+        isinstance(spec.min_episodes, bool)
+        or not isinstance(spec.min_episodes, int)
+        or spec.min_episodes < 1
+    ):
+        raise ArenaError(
+            f"--min-episodes must be at least 1, got {spec.min_episodes!r}.",
+            "pass --min-episodes 10.",
+        )
+    if not 0.0 < spec.adaptive_delta < 1.0:
+        raise ArenaError(
+            f"--adaptive-delta must lie in (0, 1), got {spec.adaptive_delta!r}.",
+            "pass e.g. --adaptive-delta 0.1.",
+        )
     if spec.agent_timeout is not None and not spec.agent_timeout > 0:
         raise ArenaError(
             f"--agent-timeout must be positive, got {spec.agent_timeout!r}.",
@@ -155,9 +170,10 @@ class _Lock:
 class _Context:
     """The driver's side: the store's env and judge ids, identities, the agent pool."""
 
-    def __init__(self, spec: TournamentSpec, store: Store) -> None:
+    def __init__(self, spec: TournamentSpec, store: Store, folder: Path) -> None:
         self.spec = spec
         self.store = store
+        self.folder = folder
         self.pool = AgentPool(spec)
         self.game = self.pool.game
         self.env_config = self.pool.env_config
@@ -300,7 +316,7 @@ def run_tournament(
     store = Store(folder / STORE_FILE)
     context: _Context | None = None
     try:
-        context = _Context(spec, store)
+        context = _Context(spec, store, folder)
         matchups = spec.cells(game)
         # New agents (no pinned identity) load first: their identity names their cells.
         for matchup in matchups:
@@ -309,17 +325,21 @@ def run_tournament(
                     context.agent(seat, spec_string)
         save_spec(folder, spec)
         todo: list[tuple[int, dict[str, str], int]] = []
+        # adaptive: every cell gets min_episodes first, then ResponseGraphUCB decides
+        target = min(spec.min_episodes, spec.episodes) if spec.adaptive else spec.episodes
+        cells: list[tuple[int, dict[str, str]]] = []
         counts = store.counts()
         failed_cells = []
         for matchup in matchups:
             key = context.cell_key(matchup)
             assert key is not None
             cell_id = store.cell_id(key)
+            cells.append((cell_id, matchup))
             ok, failed = counts.get(cell_id, (0, 0))
             if failed and retry_failed:
                 failed_cells.append(cell_id)
                 failed = 0
-            missing = spec.episodes - ok - failed
+            missing = target - ok - failed
             if missing > 0:
                 todo.append((cell_id, matchup, missing))
         if failed_cells:
@@ -329,18 +349,29 @@ def run_tournament(
             total = min(total, max_episodes)
         if progress is not None:
             progress(0, total)
-        if todo:
+        if todo or spec.adaptive:
             context.load_judge()
-            for _, matchup, _ in todo:
+            for _, matchup in cells if spec.adaptive else [(c, m) for c, m, _ in todo]:
                 for seat, spec_string in matchup.items():
                     context.agent(seat, spec_string)
             save_spec(folder, spec)
         executor = make_executor(executor_name, context.pool, **(executor_options or {}))
+        resolved = None
         try:
-            played, failures = _play(context, executor, todo, total, progress)
+            played, failures = _play(
+                context, executor, _items(context, todo, target, total), progress, total
+            )
+            if spec.adaptive and (max_episodes is None or played < max_episodes):
+                budget = None if max_episodes is None else max_episodes - played
+                more, more_failed, resolved = _adaptive(
+                    context, executor, cells, budget, progress, played
+                )
+                played, failures = played + more, failures + more_failed
         finally:
             executor.close()
-        return TournamentResult(folder, played, failures, len(matchups), len(matchups) - len(todo))
+        return TournamentResult(
+            folder, played, failures, len(matchups), len(matchups) - len(todo), resolved
+        )
     except RunInterrupted as exc:
         store.flush()
         exc.run_folder = folder
@@ -354,18 +385,25 @@ def run_tournament(
             lock.release()
 
 
+def _done(context: _Context, cell_id: int) -> bytearray:
+    """Which episode indexes (< the spec's episodes) the cell has, as one byte each."""
+    episodes = context.spec.episodes
+    done = bytearray(episodes)
+    for episode in context.store.done_episodes(cell_id):
+        if 0 <= episode < episodes:
+            done[episode] = 1
+    return done
+
+
 def _items(
-    context: _Context, todo: list[tuple[int, dict[str, str], int]], limit: int
+    context: _Context, todo: list[tuple[int, dict[str, str], int]], target: int, limit: int
 ) -> Iterator[WorkItem]:
-    """Missing episodes, cell by cell, lazily (a cell's done set is a bytearray)."""
+    """Missing episodes below ``target``, cell by cell, lazily (done sets are bytearrays)."""
     spec = context.spec
     count = 0
     for cell_id, matchup, _ in todo:
-        done = bytearray(spec.episodes)
-        for episode in context.store.done_episodes(cell_id):
-            if 0 <= episode < spec.episodes:
-                done[episode] = 1
-        for episode in range(spec.episodes):
+        done = _done(context, cell_id)
+        for episode in range(target):
             if done[episode]:
                 continue
             if count >= limit:
@@ -377,14 +415,16 @@ def _items(
 def _play(
     context: _Context,
     executor: Executor,
-    todo: list[tuple[int, dict[str, str], int]],
-    total: int,
+    items: Iterable[WorkItem],
     progress: Callable[[int, int], None] | None,
+    total: int,
+    played_before: int = 0,
+    on_result: Callable[[Finished], None] | None = None,
 ) -> tuple[int, int]:
     store = context.store
     metrics = context.game.episode_metrics
     played = failures = 0
-    for done in executor.run(_items(context, todo, total)):
+    for done in executor.run(items):
         item = done.item
         if done.error is not None:
             failures += 1
@@ -401,8 +441,101 @@ def _play(
                 metrics=metrics(done.record, context.env_config) if metrics else None,
                 labels=done.labels,
             )
+            if on_result is not None:
+                on_result(done)
         played += 1
         if progress is not None:
-            progress(played, total)
+            progress(played_before + played, total)
     store.flush()
     return played, failures
+
+
+def _adaptive(
+    context: _Context,
+    executor: Executor,
+    cells: list[tuple[int, dict[str, str]]],
+    budget: int | None,
+    progress: Callable[[int, int], None] | None,
+    played_before: int,
+) -> tuple[int, int, bool]:
+    """ResponseGraphUCB (Rowland et al. 2019) over the cells, up to ``episodes`` per cell.
+
+    The sampler is rebuilt from the store's finished episodes (its confidence bounds
+    depend only on counts and sums), so a resumed adaptive tournament proposes what an
+    uninterrupted one would. ``sigma``, the sub-Gaussian scale of one payoff, is half the
+    range of the rewards seen so far (Hoeffding's bound for bounded payoffs). Returns
+    (played, failed, resolved); ``resolved`` is False when the per-cell cap or the
+    budget stopped it first.
+    """
+    import numpy as np
+
+    from arena.results import cell_samples
+    from theory.evaluation.adaptive import ResponseGraphUCB
+
+    spec, game = context.spec, context.game
+    first, second = game.seats[0], game.seats[1]
+    context.store.flush()
+    _, _, samples = cell_samples(context.folder)
+    rewards = [c.rewards for c in samples if c.n]
+    values = np.concatenate(rewards) if rewards else np.zeros((1, 2))
+    sigma = max(float(np.nanmax(values) - np.nanmin(values)) / 2.0, 1e-3)
+    if spec.mode == "round-robin":
+        ucb = ResponseGraphUCB(spec.roster(first), delta=spec.adaptive_delta, sigma=sigma)
+    else:
+        ucb = ResponseGraphUCB(
+            spec.seats[first], spec.seats[second], delta=spec.adaptive_delta, sigma=sigma
+        )
+    for cell in samples:
+        if cell.n:
+            ucb.update(cell.matchup[first], cell.matchup[second], cell.rewards[:, :2])
+    done = {cell_id: _done(context, cell_id) for cell_id, _ in cells}
+    matchups = dict(cells)
+    by_pair = {(m[first], m[second]): (cell_id, m) for cell_id, m in cells}
+    total_cap = spec.episodes * len(cells)
+    played = failures = 0
+
+    def update(result: Finished) -> None:
+        m = result.item.matchup
+        ucb.update(m[first], m[second], [result.rewards[first], result.rewards[second]])
+
+    def run(items: list[WorkItem]) -> bool:
+        """Play items within the budget; False when the budget ran out."""
+        nonlocal played, failures
+        if budget is not None:
+            items = items[: max(budget - played, 0)]
+        if items:
+            more, failed = _play(
+                context, executor, items, progress, total_cap, played_before + played, update
+            )
+            played, failures = played + more, failures + failed
+        return budget is None or played < budget
+
+    last = context.store.last_plan()
+    batch = 0
+    if last is not None:  # finish the batch an interrupted run had planned
+        batch, planned = last
+        missing = [(c, e) for c, e in planned if c in done and not done[c][e]]
+        for c, e in missing:
+            done[c][e] = 1
+        if not run([WorkItem(c, e, spec.seed + e, matchups[c]) for c, e in missing]):
+            return played, failures, False
+    while not ucb.resolved:
+        items: list[WorkItem] = []
+        for a, b in ucb.propose(spec.batch_size):
+            options = [by_pair[p] for p in ((a, b), (b, a)) if p in by_pair]
+            if spec.mode != "round-robin":
+                options = options[:1]
+            # the seating with fewer episodes (round robin alternates seats)
+            cell_id, matchup = min(options, key=lambda o: sum(done[o[0]]))
+            free = done[cell_id].find(0)
+            if free < 0:
+                continue  # this cell is at its cap
+            done[cell_id][free] = 1
+            items.append(WorkItem(cell_id, free, spec.seed + free, matchup))
+        if not items:
+            break
+        batch += 1
+        context.store.write_plan(batch, [(item.cell_id, item.episode) for item in items])
+        if not run(items):
+            return played, failures, bool(ucb.resolved)
+    return played, failures, bool(ucb.resolved)

@@ -343,3 +343,63 @@ def test_bad_tournament_input_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ArenaError, match="not in the defender roster"):
         add_agents(folder, {}, {"defender": ["scripted:nobody"]})
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def _pure(tmp: Path, name: str, probs: list[float]) -> str:
+    return _tabular_file(tmp / f"{name}.json", probs)
+
+
+def test_adaptive_sampling_resolves_with_fewer_episodes_and_resumes_identically(
+    tmp_path: Path,
+) -> None:
+    players = [
+        _pure(tmp_path, "cooperate", [1.0, 0.0]),
+        _pure(tmp_path, "defect", [0.0, 1.0]),
+        _pure(tmp_path, "coin", [0.5, 0.5]),
+    ]
+
+    def new(name: str) -> Path:
+        folder = tmp_path / name
+        create(
+            folder,
+            TournamentSpec(
+                env="matrix_game",
+                env_config={"game": "prisoners_dilemma"},
+                seats={"players": players},
+                mode="round-robin",
+                episodes=1000,
+                adaptive=True,
+                min_episodes=8,
+                batch_size=16,
+            ),
+        )
+        return folder
+
+    whole = run_tournament(new("whole"))
+    assert whole.resolved is True
+    assert whole.played < 9 * 1000 / 5  # far below the uniform cap
+    _, _, cells = cell_samples(tmp_path / "whole")
+    # the coin-flipper's cells are noisy, the pure ones are not: they get the episodes
+    noisy = [
+        c.n for c in cells if players[2] in c.matchup.values() and len(set(c.matchup.values())) == 2
+    ]
+    pure = [c.n for c in cells if players[2] not in c.matchup.values()]
+    assert min(noisy) > max(pure)
+    split = new("split")
+    first = run_tournament(split, max_episodes=100)
+    assert first.played == 100 and first.resolved is False
+    rest = run_tournament(split)
+    assert rest.resolved is True
+    assert _hashes(split) == _hashes(tmp_path / "whole")
+
+
+def test_a_schema_1_store_is_migrated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    Store(path).close()
+    with sqlite3.connect(path) as db:  # what schema 1 looked like: no plans table
+        db.execute("DROP TABLE plans")
+        db.execute("UPDATE meta SET value='1' WHERE key='schema_version'")
+    with Store(path) as store:
+        assert store.schema_version == 2
+        store.write_plan(1, [(1, 0)])
+        assert store.last_plan() == (1, [(1, 0)])
