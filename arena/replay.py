@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agents.registry import make_agent
-from arena.judging import make_judge
-from arena.match import Job, play_jobs
+from arena.executors import AgentPool, WorkItem
+from arena.results import TournamentSpec
 from arena.store import CellKey, Store, agent_identity, transcript_hash
 from envs import load_game
 from envs.errors import ArenaError
@@ -77,59 +76,35 @@ def replay(run: Path, cell_id: int, episode: int) -> ReplayResult:
             "is no transcript to reproduce.",
             "replay a finished episode.",
         )
-    game = load_game(info["env"])
-    config = game.config(info["env_config"])
-    judge = None
-    if game.judged:
-        spec = info["judge"].get("spec")
-        if not spec:
-            raise ArenaError(
-                f"Cell {cell_id}'s judge has no spec in the store, so it cannot be rebuilt.",
-                "replay episodes written by `arena tournament`.",
-            )
-        judge = make_judge(str(spec))
-    probe = game.make_env(config, None)
-    agents = {}
-    normal_form = None
-    if game.normal_form is not None:
-        form = game.normal_form
-
-        def normal_form() -> Any:
-            return form(config)
-
-    for seat, stored_agent in info["seats"].items():
-        agent = make_agent(
-            stored_agent["spec"],
-            role=seat,
-            seed=info["run_seed"],
-            action_space=probe.action_space(seat),
-            observation_space=probe.observation_space(seat),
-            game=normal_form,
-            player=game.player_index(seat) if normal_form is not None else None,
+    judge_spec = info["judge"].get("spec")
+    if load_game(info["env"]).judged and not judge_spec:
+        raise ArenaError(
+            f"Cell {cell_id}'s judge has no spec in the store, so it cannot be rebuilt.",
+            "replay episodes written by `arena tournament`.",
         )
-        agent.reset(info["run_seed"])
-        identity = agent_identity(stored_agent["spec"], agent.describe())
-        if identity.agent_id != stored_agent["agent_id"]:
-            raise ArenaError(
-                f"Agent {stored_agent['spec']!r} ({seat}) is not the one that played this "
-                f"episode (identity {stored_agent['agent_id']} → {identity.agent_id}).",
-                "restore the checkpoint it was played with.",
-            )
-        agents[seat] = agent
-    probe.close()
+    # The same agent-building path as the tournament that played it (AgentPool), with the
+    # identities the store recorded: an agent whose weights changed is refused.
+    spec = TournamentSpec(
+        env=info["env"],
+        seats={seat: [agent["spec"]] for seat, agent in info["seats"].items()},
+        env_config=info["env_config"],
+        seed=info["run_seed"],
+        batch_size=1,
+        judge=str(judge_spec or "rule"),
+        identities={agent["spec"]: agent["agent_id"] for agent in info["seats"].values()},
+    )
+    pool = AgentPool(spec)
+    matchup = {seat: agent["spec"] for seat, agent in info["seats"].items()}
+    item = WorkItem(cell_id, episode, stored.episode_seed, matchup)
     try:
-        (result,) = list(
-            play_jobs(
-                lambda: game.make_env(config, judge),
-                [Job(0, stored.episode_seed, agents)],
-                run_seed=info["run_seed"],
-                batch_size=1,
-                parallel=game.parallel,
-            )
-        )
+        (result,) = list(pool.play([item]))
     finally:
-        for agent in {id(a): a for a in agents.values()}.values():
-            agent.close()
+        pool.close()
+    if result.error is not None:
+        raise ArenaError(
+            f"Episode {cell_id}:{episode} failed when replayed: {result.error}",
+            "the agents or the environment changed since it was played.",
+        )
     return ReplayResult(
         cell_id,
         episode,
