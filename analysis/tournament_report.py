@@ -250,30 +250,34 @@ def _paired(game: GameSpec, samples: Sequence[Any], round_robin: bool) -> list[d
     rows: list[dict[str, Any]] = []
     for k, seat in enumerate(game.seats):
         other = game.seats[1 - k]
-        by_agent: dict[str, dict[tuple[str, int], tuple[float, dict[str, float]]]] = {}
+        # agent -> opponent -> its cell (arrays of episode indexes, rewards, metrics)
+        cells: dict[str, dict[str, Any]] = {}
         for cell in samples:
-            outcomes = by_agent.setdefault(cell.matchup[seat], {})
-            for e, episode in enumerate(cell.episodes):
-                metrics = {name: float(v[e]) for name, v in cell.metrics.items()}
-                outcomes[(cell.matchup[other], int(episode))] = (float(cell.rewards[e, k]), metrics)
-        agents = list(by_agent)
+            if cell.n:
+                cells.setdefault(cell.matchup[seat], {})[cell.matchup[other]] = cell
         tests = []
-        for a, b in itertools.combinations(agents, 2):
-            keys = sorted(set(by_agent[a]) & set(by_agent[b]))
-            x = np.array([by_agent[a][key][0] for key in keys])
-            y = np.array([by_agent[b][key][0] for key in keys])
+        for a, b in itertools.combinations(list(cells), 2):
+            # pair episodes on (opponent, episode index): same opponent, same seed
+            xs: list[np.ndarray] = []
+            ys: list[np.ndarray] = []
+            metric_pairs: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+            for opponent in sorted(set(cells[a]) & set(cells[b])):
+                ca, cb = cells[a][opponent], cells[b][opponent]
+                _, ia, ib = np.intersect1d(ca.episodes, cb.episodes, return_indices=True)
+                xs.append(ca.rewards[ia, k])
+                ys.append(cb.rewards[ib, k])
+                for name in game.metric_names:
+                    u, v = ca.metrics[name][ia], cb.metrics[name][ib]
+                    keep = ~(np.isnan(u) | np.isnan(v))
+                    metric_pairs.setdefault(name, []).append((u[keep], v[keep]))
+            if not xs:
+                continue
+            x, y = np.concatenate(xs), np.concatenate(ys)
             tests.append((f"{seat} reward", a, b, paired_test(x, y, labels=(a, b))))
-            for name in game.metric_names:
-                pairs = [
-                    (
-                        by_agent[a][key][1].get(name, math.nan),
-                        by_agent[b][key][1].get(name, math.nan),
-                    )
-                    for key in keys
-                ]
-                pairs = [(u, v) for u, v in pairs if not (math.isnan(u) or math.isnan(v))]
-                if pairs:
-                    u, v = np.array(pairs).T
+            for name, parts in metric_pairs.items():
+                u = np.concatenate([p[0] for p in parts])
+                v = np.concatenate([p[1] for p in parts])
+                if u.size:
                     tests.append((name, a, b, paired_test(u, v, kind="mcnemar", labels=(a, b))))
         if not tests:
             continue
@@ -291,7 +295,7 @@ def _paired(game: GameSpec, samples: Sequence[Any], round_robin: bool) -> list[d
             rows.append(
                 {
                     "seat": seat,
-                    "outcome": what,
+                    "outcome": game.metric_names.get(what, what),
                     "a": a,
                     "b": b,
                     "test": result.test,
