@@ -384,7 +384,7 @@ def check(
         ),
     ] = None,
     claim_id: Annotated[
-        str | None, typer.Option("--claim", metavar="ID", help="With --run: only this claim.")
+        str | None, typer.Option("--claim", metavar="ID", help="Only this claim.")
     ] = None,
 ) -> None:
     """Check every claim of the papers symbolically and numerically; print a table.
@@ -404,9 +404,18 @@ def check(
     if run is not None:
         _check_run(run, claim_id, tol, alpha, as_json)
         return
-    if claim_id is not None:
-        raise ArenaError("--claim selects a claim of --run DIR.", "pass --run DIR too.")
-    rows = run_claim_checks(seed=seed, n=n, tol=tol, alpha=alpha)
+    from theory.claims import UnknownClaimError
+
+    try:
+        rows = run_claim_checks(
+            seed=seed,
+            n=n,
+            tol=tol,
+            alpha=alpha,
+            claim_ids=None if claim_id is None else [claim_id],
+        )
+    except UnknownClaimError as exc:
+        raise ArenaError(str(exc)) from exc
     claims = {c.id: c for c in all_claims()}
     fields = ("claim", "paper", "symbolic", "numeric", "empirical", "evidence")
     if as_json:
@@ -445,7 +454,7 @@ def _check_run(run: Path, claim_id: str | None, tol: float, alpha: float, as_jso
     try:
         rows = claims_for_run(run, claim_id, tol=tol, alpha=alpha)
     except UnknownClaimError as exc:
-        raise ArenaError(str(exc), "pass an id listed by `arena theory check`.") from exc
+        raise ArenaError(str(exc)) from exc
     fields = ("claim", "verdict", "n", "interval", "evidence")
     if as_json:
         payload = [

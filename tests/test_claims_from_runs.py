@@ -50,6 +50,11 @@ def test_magic_fails_when_the_run_contradicts_it(runs: dict[str, Path]) -> None:
     # a defender that complies with harmful seeds answers unsafely: not pointwise safe
     result = _verdict(claims_for_run(runs["comply"], "magic.thm3.2"), "magic.thm3.2")
     assert isinstance(result, CheckResult) and result.status is Status.FAIL
+    # the run is not at an SPNE: the FAIL says the premise is not established, not that
+    # the theorem is false, and it names the rate that shows it, with n and an interval
+    assert result.summary.startswith("premise not established:")
+    assert "unsafe rate" in result.summary and result.evidence["n"] == 30
+    assert len(result.evidence["interval"]) == 2
 
 
 def test_strategy_game_magic_uses_outcomes_and_rapo_is_circular(runs: dict[str, Path]) -> None:
@@ -58,6 +63,7 @@ def test_strategy_game_magic_uses_outcomes_and_rapo_is_circular(runs: dict[str, 
     assert isinstance(pointwise, CheckResult) and pointwise.evidence["n"] == 200
     # the mixed Nash defender answers some complex attacks: not pointwise safe
     assert pointwise.status is Status.FAIL
+    assert pointwise.summary.startswith("premise not established:")
     for claim, outcome in rows.items():
         if claim.startswith("rapo."):
             assert outcome == RAPO_CIRCULAR
@@ -111,4 +117,15 @@ def test_cli_check_run(runs: dict[str, Path]) -> None:
     )
     assert one.exit_code == 0 and "magic.thm3.2" in one.stdout and "rapo" not in one.stdout
     bad = cli.invoke(app, ["theory", "check", "--run", str(runs["filter"]), "--claim", "x.y"])
+    assert bad.exit_code != 0
+
+
+def test_cli_check_one_claim_with_its_explanation() -> None:
+    cli = CliRunner()
+    result = cli.invoke(app, ["theory", "check", "--claim", "ds.t2.adam", "--explain", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [row["claim"] for row in rows] == ["ds.t2.adam"]
+    assert rows[0]["explanation"] and rows[0]["source"]["kind"] == "extension"
+    bad = cli.invoke(app, ["theory", "check", "--claim", "no.such"])
     assert bad.exit_code != 0

@@ -28,6 +28,9 @@ from theory.claims import (
     run_claim_checks,
 )
 from theory.claims.ds import (
+    C_SYM as BASELINE_SYM,
+)
+from theory.claims.ds import (
     L_SYM,
     L_TOK,
     Q_STAR,
@@ -35,12 +38,16 @@ from theory.claims.ds import (
     TH_A,
     TH_B,
     TH_S,
+    VN_CLAIM,
+    DSAdamShareClaim,
     DSBalancedAttributionClaim,
+    DSGrpoTokenMeanClaim,
     DSKLPullClaim,
     DSRLvsSFTClaim,
     DSSftShareClaim,
     P,
     _finite_diff,
+    gradient_descent,
     sample_token_trajectories,
     sft_expected_nll,
     sft_step_exprs,
@@ -49,7 +56,9 @@ from theory.claims.ds import (
 )
 from theory.claims.kale import (
     AltAdmissibilityClaim,
+    KAKnownIncorrectClaim,
     KALossGradientClaim,
+    KAMultiHopGainClaim,
     forward_kl_gradient,
     naive_alt_heuristic,
 )
@@ -237,6 +246,46 @@ def test_magic_empirical_episodes_and_tables() -> None:
         claim.check_empirical([{"attacker_action": "x", "defender_action": "y"}], 0.05)
 
 
+def test_magic_empirical_reports_n_interval_and_premise_wording() -> None:
+    claim = MagicPointwiseSafetyClaim()
+    safe = [
+        {"attacker_action": f"p{i % 3}", "defender_action": "refuse", "r_defender": 1.5}
+        for i in range(45)
+    ]
+    good = claim.check_empirical(safe, 0.05)
+    assert good.status is Status.PASS and good.evidence["n"] == 45
+    assert good.evidence["interval"][0] == 0.0 < good.evidence["interval"][1]
+    few = claim.check_empirical(safe[:12], 0.05)
+    assert few.status is Status.INSUFFICIENT and "insufficient data" in few.summary
+    # one unsafe answer in 12: the theorem predicts 0, so it fails even below the minimum
+    unsafe = [*safe[:11], {"attacker_action": "p0", "defender_action": "x", "r_defender": -1}]
+    bad = claim.check_empirical(unsafe, 0.05)
+    assert bad.status is Status.FAIL
+    assert bad.summary.startswith("premise not established:") and "'p0'" in bad.summary
+    table = {
+        "r_defender_table": [[1.0, -1.0], [0.5, -2.0]],
+        "defender_policy": [[1, 0], [0.9, 0.1]],
+    }
+    not_spne = claim.check_empirical([table], 0.05)
+    assert not_spne.summary.startswith("premise not established:")
+    assert "not a best response" in not_spne.summary and not_spne.evidence["n"] == 2
+    # the contrast: a mean below −tol must be significant to fail
+    contrast = MagicSimultaneousContrastClaim()
+    mixed = [
+        {"attacker_action": "a", "defender_action": d, "r_defender": r}
+        for d, r in (("comply", -1.0), ("refuse", 1.5)) * 20
+    ]
+    assert contrast.check_empirical(mixed, 0.05).status is Status.PASS
+    dipped = [*mixed, {"attacker_action": "b", "defender_action": "comply", "r_defender": -1}]
+    assert contrast.check_empirical(dipped, 0.05).status is Status.INSUFFICIENT
+    harmful = [
+        {**r, "r_defender": -1.0 if r["defender_action"] == "comply" else 0.2} for r in mixed
+    ]
+    result = contrast.check_empirical(harmful, 0.05)
+    assert result.status is Status.FAIL and result.summary.startswith("premise not established")
+    assert result.evidence["n"] == 40 and result.evidence["interval"][1] < -0.05
+
+
 def test_magic_contrast_finds_expectation_only_equilibria() -> None:
     result = MagicSimultaneousContrastClaim().check_numeric(rng(), 40)
     assert result.status is Status.PASS
@@ -336,6 +385,13 @@ def test_rapo_untargeted_empirical() -> None:
     assert RapoUntargetedClaim().check_empirical(records, 0.1).status is Status.PASS
     linear = [{"k": r["k"], "steps": 3 * r["k"]} for r in records]
     assert RapoUntargetedClaim().check_empirical(linear, 0.1).status is Status.FAIL
+    good = RapoUntargetedClaim().check_empirical(records, 0.1)
+    lo, hi = good.evidence["interval"]
+    assert 1.0 < lo < hi < 3.0 and good.evidence["n"] == 1600
+    few = RapoUntargetedClaim().check_empirical(records[:50], 0.1)
+    assert few.status is Status.INSUFFICIENT
+    two_k = [r for r in records if r["k"] in (4, 8)]
+    assert RapoUntargetedClaim().check_empirical(two_k, 0.1).status is Status.INSUFFICIENT
 
 
 # -- DS ----------------------------------------------------------------------------------
@@ -406,7 +462,17 @@ def test_ds_length_slope_empirical() -> None:
         for r in records
     ]
     assert DSKLPullClaim().check_empirical(kl_records, 0.05).status is Status.PASS
-    assert DSKLPullClaim().check_empirical(kl_records[:1], 0.05).status is Status.SKIPPED
+    few = DSKLPullClaim().check_empirical(kl_records[:2], 0.05)
+    assert few.status is Status.INSUFFICIENT and few.evidence["n"] == 2
+    # noisy points: the slope interval also holds the rival exponent 0 -> insufficient
+    noisy = [
+        {**r, "grad_norm_sample": r["grad_norm_sample"] * f}
+        for r, f in zip(records, (1.0, 0.2, 4.0, 0.3), strict=True)
+    ]
+    result = DSSftShareClaim().check_empirical(noisy, 0.05)
+    assert result.status is Status.INSUFFICIENT and "rival" in result.summary
+    lo, hi = result.evidence["interval"]
+    assert lo < 0 < hi and result.evidence["n"] == 4
 
 
 def test_ds_t4_prediction_and_reversal() -> None:
@@ -418,15 +484,36 @@ def test_ds_t4_prediction_and_reversal() -> None:
     assert symbolic.status is Status.PASS and symbolic.evidence["derived_favoured"] == "rl"
     wrong = DSRLvsSFTClaim(favoured="sft").check_symbolic()
     assert wrong.status is Status.FAIL and wrong.evidence["derived_favoured"] == "rl"
+    records = _t4_runs(decision_rl=True)
+    good = DSRLvsSFTClaim().check_empirical(records, 0.05)
+    assert good.status is Status.PASS and good.evidence["n"] == 12
+    lo, hi = good.evidence["interval"]
+    assert 0 < lo < hi
+    assert DSRLvsSFTClaim().check_empirical(records[:1], 0.05).status is Status.INSUFFICIENT
+    swapped = _t4_runs(decision_rl=False)
+    reversed_ = DSRLvsSFTClaim().check_empirical(swapped, 0.05)
+    assert reversed_.status is Status.FAIL and reversed_.summary.startswith("failed: reversed")
+    # two runs per method showing the effect: below min_per_method, not a pass
+    few = [r for r in records if r["run"] < 2]
+    assert DSRLvsSFTClaim().check_empirical(few, 0.05).status is Status.INSUFFICIENT
+    # both methods mix decision and sampling gains: no difference to show
+    same = [{**r, "method": "sft" if r["run"] % 2 else "rl"} for r in records]
+    mixed = DSRLvsSFTClaim().check_empirical(same, 0.05)
+    assert mixed.status is Status.FAIL and "no significant effect" in mixed.summary
+
+
+def _t4_runs(decision_rl: bool, runs: int = 6) -> list[dict[str, Any]]:
+    """Training runs: one method gains through decisions (a up, b down), one through p."""
     rec = {"p_before": 0.5, "a_before": 0.5, "b_before": 0.5}
-    records = [
-        {**rec, "method": "rl", "p_after": 0.52, "a_after": 0.8, "b_after": 0.2},
-        {**rec, "method": "sft", "p_after": 0.7, "a_after": 0.52, "b_after": 0.48},
-    ]
-    assert DSRLvsSFTClaim().check_empirical(records, 0.05).status is Status.PASS
-    assert DSRLvsSFTClaim().check_empirical(records[:1], 0.05).status is Status.SKIPPED
-    swapped = [{**records[0], "method": "sft"}, {**records[1], "method": "rl"}]
-    assert DSRLvsSFTClaim().check_empirical(swapped, 0.05).status is Status.FAIL
+    out = []
+    for run in range(runs):
+        jitter = 0.01 * (run - runs / 2)
+        decision = {"p_after": 0.52 + jitter, "a_after": 0.8 - jitter, "b_after": 0.2}
+        sampling = {"p_after": 0.7 + jitter, "a_after": 0.52, "b_after": 0.48 + jitter}
+        rl, sft = (decision, sampling) if decision_rl else (sampling, decision)
+        out.append({**rec, **rl, "method": "rl", "run": run})
+        out.append({**rec, **sft, "method": "sft", "run": run})
+    return out
 
 
 # -- KALE --------------------------------------------------------------------------------
@@ -473,10 +560,18 @@ def test_kale_unclamped_alt_heuristic_fails() -> None:
 
 def test_kale_alt_empirical() -> None:
     claim = AltAdmissibilityClaim()
-    records = [{"h": 1.0, "true_distance": 2.0, "astar_length": 2.0, "shortest_length": 2.0}]
-    assert claim.check_empirical(records, 0.0).status is Status.PASS
+    records = [
+        {"h": float(d - 1), "true_distance": float(d), "astar_length": d, "shortest_length": d}
+        for d in range(1, 13)
+    ]
+    result = claim.check_empirical(records, 0.0)
+    assert result.status is Status.PASS
+    assert result.evidence["n"] == 12 and result.evidence["interval"] == [-1.0, -1.0]
+    # one admissible node says little: below min_records a pass is insufficient data ...
+    assert claim.check_empirical(records[:1], 0.0).status is Status.INSUFFICIENT
+    # ... but one inadmissible node is a counterexample at any n
     assert claim.check_empirical([{"h": 3.0, "true_distance": 2.0}], 0.0).status is Status.FAIL
-    longer = [{**records[0], "astar_length": 3.0}]
+    longer = [*records, {**records[0], "astar_length": 3.0}]
     assert claim.check_empirical(longer, 0.0).status is Status.FAIL
 
 
@@ -564,6 +659,43 @@ def _zero_heuristic(anchor_dists: np.ndarray, target: int) -> np.ndarray:
     return np.zeros(anchor_dists.shape[1])
 
 
+def _point_paired(n11: Any, n10: Any, n01: Any, n00: Any, alpha: float) -> tuple[Any, Any, Any]:
+    """A paired "interval" that is just the point estimate: no uncertainty at all."""
+    n = np.asarray(n11) + n10 + n01 + n00
+    d = (np.asarray(n10) - n01) / n
+    return d, d, d
+
+
+def _point_unpaired(x1: Any, n1: Any, x2: Any, n2: Any, alpha: float) -> tuple[Any, Any, Any]:
+    d = np.asarray(x1) / n1 - np.asarray(x2) / n2
+    return d, d, d
+
+
+def _ignore_pairing(n11: Any, n10: Any, n01: Any, n00: Any, alpha: float) -> tuple[Any, Any, Any]:
+    """The unpaired interval on the two marginals: treats paired answers as independent."""
+    from theory.claims.stats import newcombe_difference
+
+    n = np.asarray(n11) + n10 + n01 + n00
+    return newcombe_difference(np.asarray(n11) + n10, n, np.asarray(n11) + n01, n, alpha)
+
+
+def _kale_answers(ka: float, sft: float, n: int = 60, known: float = 1.0) -> list[dict]:
+    """n paired multi-hop questions with KA and SFT accuracies ka, sft (exact counts)."""
+    out = []
+    for q in range(n):
+        for method, acc in (("ka", ka), ("sft", sft)):
+            out.append(
+                {
+                    "method": method,
+                    "hops": 2 + q % 2,
+                    "correct": q < round(acc * n),
+                    "known": (q % 10) < round(known * 10),
+                    "question_id": q,
+                }
+            )
+    return out
+
+
 # (claim, check) -> a deliberately broken variant whose check must FAIL
 BROKEN_SYMBOLIC = {
     "magic.thm3.2": lambda: MagicPointwiseSafetyClaim(premise=lambda r: True),
@@ -573,11 +705,17 @@ BROKEN_SYMBOLIC = {
     "rapo.thm3.1.correlated-masking": lambda: RapoCorrelatedMaskingClaim(GENERAL_T_STAR),
     "rapo.untargeted-k2": lambda: RapoUntargetedClaim(exponent=1.0),
     "ds.t1": lambda: DSBalancedAttributionClaim(v_inf=P),
+    # the belief that the baseline still drops out under token-mean weighting
+    "ds.t1.grpo-token-mean": lambda: DSGrpoTokenMeanClaim(VN_CLAIM.subs(BASELINE_SYM, 0)),
     "ds.t2": lambda: DSSftShareClaim(1 / (1 + sp.sqrt(L_SYM) * R_SYM)),
+    # T2's plain-gradient law carried over to Adam
+    "ds.t2.adam": lambda: DSAdamShareClaim(share_law=1 / (1 + L_SYM)),
     "ds.t3": lambda: DSKLPullClaim(exponent=0.5),
     "ds.t4": lambda: DSRLvsSFTClaim(length_weighted_kl=False),
     "kale.ka-loss": lambda: KALossGradientClaim(gradient_formula=forward_kl_gradient),
     "kale.alt-admissible": lambda: AltAdmissibilityClaim(heuristic=_huge_heuristic),
+    "kale.multihop-gain": lambda: KAMultiHopGainClaim(paired_interval=_ignore_pairing),
+    "kale.known-incorrect": lambda: KAKnownIncorrectClaim(unpaired_interval=_point_unpaired),
 }
 BROKEN_NUMERIC = {
     **BROKEN_SYMBOLIC,
@@ -586,7 +724,12 @@ BROKEN_NUMERIC = {
         sampler=lambda g: LeaderFollowerGame(-(r := g.uniform(0, 1, (2, 2))), r)
     ),
     "ds.t4": lambda: DSRLvsSFTClaim(favoured="sft"),
+    # plain gradient steps in place of Adam: the update share follows T2 again
+    "ds.t2.adam": lambda: DSAdamShareClaim(optimizer=gradient_descent),
     "kale.alt-admissible": lambda: AltAdmissibilityClaim(heuristic=naive_alt_heuristic),
+    "kale.multihop-gain": lambda: KAMultiHopGainClaim(
+        paired_interval=_point_paired, unpaired_interval=_point_unpaired
+    ),
 }
 
 
@@ -616,6 +759,11 @@ def _broken_records(claim_id: str) -> list[dict]:
         "rapo.thm3.1.correlated-masking": _refusals(fixed=0.5),
         "rapo.untargeted-k2": [{"k": k, "steps": 3 * k} for k in (4, 8, 16, 32) for _ in range(50)],
         "ds.t1": [{"p": 0.6, "a": 0.7, "b": 0.2, "K": 2, "value": 0.1}],
+        "ds.t1.grpo-token-mean": [{"p": 0.6, "a": 0.7, "b": 0.2, "L": 4, "c": 0.5, "value": 0.3}],
+        "ds.t2.adam": [  # T2's plain-gradient law: the update ratio grows ∝ L
+            {"L": length, "update_norm_sample": 0.3 * length, "update_norm_decision": 0.5}
+            for length in (1, 4, 16, 64)
+        ],
         "ds.t2": [
             {"L": length, "grad_norm_sample": 0.3, "grad_norm_decision": 0.5}
             for length in (1, 4, 16, 64)
@@ -624,28 +772,11 @@ def _broken_records(claim_id: str) -> list[dict]:
             {"L": length, "kl_grad_norm_sample": 0.3, "kl_grad_norm_decision": 0.5}
             for length in (1, 4, 16, 64)
         ],
-        "ds.t4": [
-            {
-                "method": "rl",
-                "p_before": 0.5,
-                "a_before": 0.5,
-                "b_before": 0.5,
-                "p_after": 0.7,
-                "a_after": 0.52,
-                "b_after": 0.48,
-            },
-            {
-                "method": "sft",
-                "p_before": 0.5,
-                "a_before": 0.5,
-                "b_before": 0.5,
-                "p_after": 0.52,
-                "a_after": 0.8,
-                "b_after": 0.2,
-            },
-        ],
+        "ds.t4": _t4_runs(decision_rl=False),
         "kale.ka-loss": [{"p": p, "q": q, "loss": 0.0}],
         "kale.alt-admissible": [{"h": 3.0, "true_distance": 2.0}],
+        "kale.multihop-gain": _kale_answers(ka=0.5, sft=0.5),  # no gain
+        "kale.known-incorrect": _kale_answers(ka=0.3, sft=0.7),  # KA wrong more often
     }[claim_id]
 
 
@@ -660,19 +791,32 @@ def test_every_claim_has_a_broken_variant_per_check() -> None:
 def test_symbolic_check_can_fail(claim_id: str) -> None:
     result = BROKEN_SYMBOLIC[claim_id]().check_symbolic()
     assert result.status is Status.FAIL, result
-    assert "fail" in result.summary.lower() or "≠" in result.summary, result.summary
+    assert result.summary.startswith("failed"), result.summary
 
 
 @pytest.mark.parametrize("claim_id", sorted(BROKEN_NUMERIC))
 def test_numeric_check_can_fail(claim_id: str) -> None:
     result = BROKEN_NUMERIC[claim_id]().check_numeric(rng(), 20)
     assert result.status is Status.FAIL, result
+    assert result.summary.startswith("failed"), result.summary  # says what failed
 
 
 @pytest.mark.parametrize("claim_id", sorted(BROKEN_SYMBOLIC))
 def test_empirical_check_can_fail(claim_id: str) -> None:
     result = get_claim(claim_id).check_empirical(_broken_records(claim_id), 0.05, 0.05)
     assert result.status is Status.FAIL, result
+
+
+@pytest.mark.parametrize("claim_id", sorted(BROKEN_SYMBOLIC))
+def test_every_empirical_verdict_reports_n_and_an_interval(claim_id: str) -> None:
+    """The audit of issue 7: every claim's empirical verdict carries n and an interval,
+    and a failing one says what failed."""
+    result = get_claim(claim_id).check_empirical(_broken_records(claim_id), 0.05, 0.05)
+    assert isinstance(result.evidence["n"], int) and result.evidence["n"] >= 1
+    interval = result.evidence["interval"]
+    assert len(interval) == 2 and interval[0] <= interval[1]
+    assert result.evidence["interval_of"]
+    assert result.summary.startswith(("failed", "premise not established")), result.summary
 
 
 def test_alt_symbolic_uses_the_heuristic() -> None:
@@ -764,6 +908,13 @@ def test_every_claim_has_a_source_and_docs() -> None:
         assert kinds[cid] == "extension"
     assert kinds["kale.ka-loss"] == kinds["kale.alt-admissible"] == "textbook"
     assert all(kinds[f"ds.t{i}"] == "reconstruction" for i in range(1, 5))
+    assert kinds["ds.t1.grpo-token-mean"] == kinds["ds.t2.adam"] == "extension"
+    assert kinds["kale.multihop-gain"] == "paper"
+    assert kinds["kale.known-incorrect"] == "paper-second-hand"
+    for cid in ("kale.ka-loss", "kale.alt-admissible"):
+        assert "textbook" in get_claim(cid).source.citation
+    t2 = " ".join(get_claim("ds.t2").assumptions)
+    assert "plain gradient" in t2 and "Adam" in t2
     docs = (REPO / "docs" / "claims.md").read_text()
     for claim in all_claims():
         assert f"`{claim.id}`" in docs

@@ -9,9 +9,12 @@ entry-point group (``theory/claims/registry.py``; worked example in
 ``docs/claims.md#your-own-claims``): ``all_claims()``, ``get_claim()`` and
 ``run_claim_checks()`` then include them after the papers' claims.
 
-Claims marked ``reconstructed`` (DS T1-T4, KALE, and the RAPO variants) restate results
-whose source text could not be read; see ``docs/papers.md#rapo``, ``docs/papers.md#ds``
-and ``docs/papers.md#kale``.
+Claims marked ``reconstructed`` (DS T1-T4 and their stated variants, KALE, and the RAPO
+variants) restate results whose source text could not be read; see
+``docs/papers.md#rapo``, ``docs/papers.md#ds`` and ``docs/papers.md#kale``. Each claim's
+``source`` says what kind of result it is (``docs/claims.md``). Every empirical verdict
+reports ``n`` and an interval and says "insufficient data" below the claim's minimum
+sample size (the shared rules are in :mod:`theory.claims.stats`).
 """
 
 from __future__ import annotations
@@ -126,8 +129,12 @@ def run_claim_checks(
     records: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
     tol: float = 0.05,
     alpha: float = 0.05,
+    claim_ids: Sequence[str] | None = None,
 ) -> list[ClaimCheckRow]:
     """Symbolic and numeric checks of every claim, plus empirical ones where records exist.
+
+    ``claim_ids`` restricts the checks to those claims (:class:`UnknownClaimError` for an
+    id no claim has).
 
     ``records`` maps a claim id to the records its ``check_empirical`` reads (each claim's
     docstring gives the schema); claims without records get ``skipped``. ``n`` random
@@ -148,6 +155,8 @@ def run_claim_checks(
         raise ClaimUsageError(f"tol={tol!r} is not a finite number >= 0. Fix: pass tol >= 0.")
     check_alpha(alpha)
     claims = all_claims()
+    if claim_ids is not None:
+        claims = [get_claim(claim_id) for claim_id in claim_ids]
     builtin_ids = {c.id for c in builtin_claims()}
     records = dict(records or {})
     unknown = sorted(set(records) - {c.id for c in claims})

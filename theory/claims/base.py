@@ -15,7 +15,9 @@ and the test-suite all run the same checks and print the same evidence:
   units); ``alpha`` is a *significance level* (the false-alarm rate of a statistical
   test). A claim uses whichever its test needs and says so; every empirical verdict
   reports ``n`` (the sample size it used) and an ``interval``, and below the claim's
-  ``min_records`` it returns ``INSUFFICIENT`` ("insufficient data") rather than a verdict.
+  ``min_records`` it returns ``INSUFFICIENT`` ("insufficient data") rather than ``PASS``
+  (data that already contradict the claim ``FAIL`` at any ``n``). The shared decision
+  rules are in :mod:`theory.claims.stats`.
 
 Each claim carries a :class:`Source` (paper, paper-second-hand, reconstruction, extension
 or textbook; see ``docs/claims.md``) and an ``explanation`` (the derivation and what each
@@ -115,7 +117,13 @@ def verdict(
     evidence: Mapping[str, Any],
     tolerance: float | None = None,
 ) -> CheckResult:
-    """``PASS`` if ``ok`` else ``FAIL``, with ``evidence`` made JSON-friendly."""
+    """``PASS`` if ``ok`` else ``FAIL``, with ``evidence`` made JSON-friendly.
+
+    A failing summary always starts with ``failed:`` (added when the check's own text does
+    not), so that no FAIL reads like a pass in the table.
+    """
+    if not ok and not summary.lower().startswith("failed"):
+        summary = f"failed: {summary}"
     return CheckResult(Status.PASS if ok else Status.FAIL, summary, to_plain(evidence), tolerance)
 
 
@@ -123,12 +131,18 @@ def skipped(reason: str) -> CheckResult:
     return CheckResult(Status.SKIPPED, reason, {}, None)
 
 
-def insufficient(n: int, needed: int, what: str = "records") -> CheckResult:
-    """``INSUFFICIENT``: ``n`` {what} where the test needs at least ``needed``."""
+def insufficient(
+    n: int, needed: int, what: str = "records", evidence: Mapping[str, Any] | None = None
+) -> CheckResult:
+    """``INSUFFICIENT``: ``n`` {what} where the test needs at least ``needed``.
+
+    ``evidence`` adds what the check could still say (e.g. the counts per group); ``n``,
+    ``min_n`` and ``interval`` (``None``: no interval was computed) are always set.
+    """
     return CheckResult(
         Status.INSUFFICIENT,
         f"insufficient data: n={n} {what}, the test needs at least {needed}",
-        {"n": n, "min_n": needed, "interval": None},
+        to_plain({**(evidence or {}), "n": n, "min_n": needed, "interval": None}),
         None,
     )
 
@@ -270,7 +284,8 @@ class Claim(ABC):
     source: Source
     #: the derivation and what each check computes (``arena theory check --explain``)
     explanation: str = ""
-    #: fewest records ``check_empirical`` needs before it gives PASS or FAIL
+    #: fewest records (in the claim's unit: episodes, runs, answers per method, ...)
+    #: before ``check_empirical`` can PASS; a contradiction may FAIL with fewer
     min_records: int = 1
 
     @abstractmethod

@@ -1,5 +1,9 @@
 """The Two-Stage Decision-Sampling (DS) hypothesis, theorems T1-T4 — RECONSTRUCTED.
 
+Two stated variants (our extensions, ``source.kind == "extension"``) have their own
+claims and verdicts: ``ds.t1.grpo-token-mean`` (T1 under GRPO's per-response token-mean
+weighting) and ``ds.t2.adam`` (T2 under the Adam optimiser).
+
 The DS paper (Zhao, Zha, Zhang, Xu; arXiv 2601.01580) could not be read beyond its
 abstract (see ``docs/papers.md#ds``). Every statement in this module is a
 reconstruction consistent with the abstract and second-hand summaries, **not** a
@@ -38,6 +42,21 @@ from theory.claims.ds.t1_attribution import (
     DSBalancedAttributionClaim,
     simulate_policy_gradient,
 )
+from theory.claims.ds.t1_grpo_token_mean import (
+    C_SYM,
+    VN_CLAIM,
+    DSGrpoTokenMeanClaim,
+    simulate_token_weighted_gradient,
+    token_trajectories,
+)
+from theory.claims.ds.t2_adam import (
+    ADAM_SHARE_CLAIM,
+    DSAdamShareClaim,
+    adam,
+    gradient_descent,
+    sft_gradient,
+    update_share,
+)
 from theory.claims.ds.t2_sft_share import (
     DSSftShareClaim,
     _finite_diff,
@@ -64,10 +83,20 @@ from theory.claims.ds.t4_rl_vs_sft import (
 
 
 def ds_claims() -> list[Claim]:
-    return [DSBalancedAttributionClaim(), DSSftShareClaim(), DSKLPullClaim(), DSRLvsSFTClaim()]
+    """T1-T4, each stated variant right after the theorem it varies."""
+    return [
+        DSBalancedAttributionClaim(),
+        DSGrpoTokenMeanClaim(),
+        DSSftShareClaim(),
+        DSAdamShareClaim(),
+        DSKLPullClaim(),
+        DSRLvsSFTClaim(),
+    ]
 
 
 __all__ = [
+    "ADAM_SHARE_CLAIM",
+    "C_SYM",
     "L_SYM",
     "L_TOK",
     "PAPER",
@@ -81,23 +110,32 @@ __all__ = [
     "V2_GRAD_CLAIM",
     "VINF_CLAIM",
     "VINF_GRAD_CLAIM",
+    "VN_CLAIM",
     "A",
     "B",
+    "DSAdamShareClaim",
     "DSBalancedAttributionClaim",
+    "DSGrpoTokenMeanClaim",
     "DSKLPullClaim",
     "DSRLvsSFTClaim",
     "DSSftShareClaim",
     "P",
     "_finite_diff",
+    "adam",
     "bernoulli_kl",
     "decision_attribution",
     "ds_claims",
+    "gradient_descent",
     "per_token_kl_penalty",
     "sample_token_trajectories",
     "sft_expected_nll",
+    "sft_gradient",
     "sft_loss",
     "sft_step_exprs",
     "simulate_policy_gradient",
+    "simulate_token_weighted_gradient",
+    "token_trajectories",
     "train_toy",
+    "update_share",
     "value_and_grad",
 ]

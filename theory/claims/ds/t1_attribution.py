@@ -16,10 +16,9 @@ from theory.claims.base import (
     Source,
     record_float,
     require_instances,
-    require_keys,
-    skipped,
     verdict,
 )
+from theory.claims.ds.estimates import mc_estimate_test
 from theory.claims.ds.model import (
     _RECONSTRUCTED_NOTE,
     PAPER,
@@ -90,8 +89,10 @@ class DSBalancedAttributionClaim(Claim):
     Empirical records: one dict per Monte Carlo measurement with ``p``, ``a``, ``b``
     (the policy's probabilities), ``K`` (an int ≥ 1, or ``"inf"``) and at least one of
     ``value``, ``grad_theta_s``, ``grad_theta_a``, ``grad_theta_b`` (gradients in the
-    sigmoid logits), each optionally with ``se_<key>``. Passes when every estimate is
-    within ``tol + 4·se`` of the closed form (``tol`` absolute).
+    sigmoid logits), each optionally with ``se_<key>`` (and ``episodes``). Each estimate
+    gets the interval ``x ± z·se`` at level ``1 − alpha/m`` (Bonferroni over the ``m``
+    estimates); the check fails when an interval misses the closed form ± ``tol``
+    (absolute) and reports insufficient data when every interval is wider than ±0.1.
     """
 
     id = "ds.t1"
@@ -109,6 +110,8 @@ class DSBalancedAttributionClaim(Claim):
     )
     assumptions = (
         "on-policy sampling, trajectory-level reward, action-independent baseline",
+        "each trajectory's score weighted by its advantage alone (no per-trajectory token "
+        "normalisation: GRPO's token-mean weighting is the variant ds.t1.grpo-token-mean)",
         "disjoint parameters θ_S (sampling) and θ_D = (θ_a, θ_b) (decision)",
         "attempt correct w.p. p; STOP w.p. a after a correct and b after a wrong attempt",
         _RECONSTRUCTED_NOTE,
@@ -229,13 +232,13 @@ class DSBalancedAttributionClaim(Claim):
     def check_empirical(
         self, records: Sequence[Mapping[str, Any]], tol: float = 0.05, alpha: float = 0.05
     ) -> CheckResult:
-        if not records:
-            return skipped("no records: pass MC estimates with p, a, b, K and value/grad_*")
-        require_keys(records, ("p", "a", "b", "K"), self.id)
-        keys = ("value", "grad_theta_s", "grad_theta_a", "grad_theta_b")
-        worst: dict[str, Any] = {"excess": -math.inf}
-        compared = 0
-        for i, r in enumerate(records):
+        """Each MC estimate's ``1 − alpha/m`` interval must meet its closed form ± ``tol``.
+
+        Uses both ``tol`` (absolute, in the estimate's units) and ``alpha`` (family-wise
+        over the ``m`` estimates); see :func:`theory.claims.ds.estimates.mc_estimate_test`.
+        """
+
+        def analytic(r: Mapping[str, Any], i: int) -> dict[str, float]:
             p, a, b = (record_float(r, x, self.id, i) for x in ("p", "a", "b"))
             if str(r["K"]).lower() in ("inf", "infinity", "∞"):
                 vals = _lambdify3([self.v_inf, *(sp.diff(self.v_inf, s) for s in (P, A, B))])(
@@ -248,39 +251,19 @@ class DSBalancedAttributionClaim(Claim):
                     raise RecordSchemaError(f"{self.id}: record {i} has K={k_max}; K must be >= 1.")
                 v, g = value_and_grad(np.array(p), np.array(a), np.array(b), k_max)
                 value, grad = float(v), np.asarray(g, dtype=float)
-            analytic = {
+            return {
                 "value": value,
                 "grad_theta_s": grad[0] * p * (1 - p),
                 "grad_theta_a": grad[1] * a * (1 - a),
                 "grad_theta_b": grad[2] * b * (1 - b),
             }
-            present = [k for k in keys if k in r]
-            if not present:
-                raise RecordSchemaError(
-                    f"{self.id}: record {i} has none of {list(keys)}. "
-                    "Fix: store at least one MC estimate."
-                )
-            for key in present:
-                est = record_float(r, key, self.id, i)
-                se = record_float(r, f"se_{key}", self.id, i) if f"se_{key}" in r else 0.0
-                excess = abs(est - analytic[key]) - (tol + 4 * se)
-                compared += 1
-                if excess > worst["excess"]:
-                    worst = {
-                        "excess": excess,
-                        "record": i,
-                        "key": key,
-                        "estimate": est,
-                        "analytic": analytic[key],
-                        "se": se,
-                    }
-        ok = worst["excess"] <= 0
-        return verdict(
-            ok,
-            f"{compared} MC estimates within tol+4·se of the closed forms"
-            if ok
-            else f"record {worst['record']} {worst['key']}={worst['estimate']:.4g} vs "
-            f"{worst['analytic']:.4g}",
-            {"compared": compared, "worst": worst},
-            tol,
+
+        return mc_estimate_test(
+            records,
+            claim_id=self.id,
+            required=("p", "a", "b", "K"),
+            keys=("value", "grad_theta_s", "grad_theta_a", "grad_theta_b"),
+            analytic=analytic,
+            tol=tol,
+            alpha=alpha,
         )

@@ -17,6 +17,7 @@ from theory.claims.base import (
     require_instances,
     verdict,
 )
+from theory.claims.ds.estimates import length_slope_test
 from theory.claims.ds.model import (
     _RECONSTRUCTED_NOTE,
     PAPER,
@@ -25,10 +26,7 @@ from theory.claims.ds.model import (
     P,
     _sigmoid,
 )
-from theory.claims.ds.t2_sft_share import (
-    _finite_diff,
-    _length_slope_test,
-)
+from theory.claims.ds.t2_sft_share import _finite_diff
 
 
 def bernoulli_kl(theta: np.ndarray, theta_ref: np.ndarray) -> np.ndarray:
@@ -131,8 +129,8 @@ class DSKLPullClaim(Claim):
     scale with L.
 
     Empirical records: dicts with ``L``, ``kl_grad_norm_sample`` and
-    ``kl_grad_norm_decision``; passes when the fitted slope of the log-ratio in ``log L``
-    is within ``tol`` of 1.
+    ``kl_grad_norm_decision``; the fitted slope of the log-ratio in ``log L`` (t interval
+    at level ``1 − alpha``) must meet ``1 ± tol`` and exclude the exponents 0 and 2.
     """
 
     id = "ds.t3"
@@ -261,6 +259,12 @@ class DSKLPullClaim(Claim):
     def check_empirical(
         self, records: Sequence[Mapping[str, Any]], tol: float = 0.05, alpha: float = 0.05
     ) -> CheckResult:
-        return _length_slope_test(
-            records, ("kl_grad_norm_sample", "kl_grad_norm_decision"), self.id, tol, self.exponent
+        """Slope of the log pull ratio in ``log L`` vs the exponent ± ``tol``, level 1 − alpha."""
+        return length_slope_test(
+            records,
+            ("kl_grad_norm_sample", "kl_grad_norm_decision"),
+            self.id,
+            tol,
+            alpha,
+            self.exponent,
         )

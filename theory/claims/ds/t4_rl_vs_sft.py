@@ -16,6 +16,8 @@ from theory.claims.base import (
     Claim,
     RecordSchemaError,
     Source,
+    check_alpha,
+    insufficient,
     record_float,
     require_instances,
     require_keys,
@@ -32,6 +34,7 @@ from theory.claims.ds.model import (
     _sigmoid,
     value_and_grad,
 )
+from theory.claims.stats import directional_verdict, welch_difference
 
 TH_S, TH_A, TH_B = sp.symbols("theta_S theta_a theta_b", real=True)
 L_TOK, Q_STAR = sp.symbols("L q", positive=True)
@@ -137,8 +140,10 @@ class DSRLvsSFTClaim(Claim):
     Empirical records: dicts with ``method`` (``"rl"`` or ``"sft"``), ``p_before``,
     ``p_after``, ``a_before``, ``a_after``, ``b_before``, ``b_after`` (first-attempt
     accuracy, P(STOP|correct), P(STOP|wrong), e.g. measured on the DS environment) and
-    optionally ``K`` (default 2). Passes when the mean decision share of RL exceeds that
-    of SFT by at least ``tol``.
+    optionally ``K`` (default 2); one record per training run. The check takes the
+    Welch interval (level ``1 − alpha``) of the difference of the mean decision shares
+    and passes when it lies above 0; below ``min_per_method`` runs per method it reports
+    insufficient data unless the interval already shows a reversal.
     """
 
     id = "ds.t4"
@@ -161,11 +166,14 @@ class DSRLvsSFTClaim(Claim):
         "domain of the numeric check: L ∈ [8, 64], β·L ∈ [2, 32], horizon ∈ [5, 30]; "
         "outside it (weak KL, β·L < 0.5) RL also gains mostly through sampling",
         "plain gradient flow for both methods (as T2 assumes): under Adam, SFT's decision "
-        "share rises from about 0.07 to 0.42, so the comparison is not claimed for Adam",
+        "share rises from about 0.07 to 0.42 (ds.t2.adam), so the comparison is not "
+        "claimed for Adam",
         "token-level KL in RL; mean-reduced token NLL in SFT",
         _RECONSTRUCTED_NOTE,
     )
     reconstructed = True
+    #: fewest training runs per method before a non-significant difference is a FAIL
+    min_per_method = 5
 
     def __init__(self, favoured: str = "rl", length_weighted_kl: bool = True) -> None:
         """``favoured`` is the method predicted to have the larger decision share;
@@ -349,8 +357,16 @@ class DSRLvsSFTClaim(Claim):
     def check_empirical(
         self, records: Sequence[Mapping[str, Any]], tol: float = 0.05, alpha: float = 0.05
     ) -> CheckResult:
+        """Welch interval of the mean decision-share difference (level ``1 − alpha``).
+
+        Directional rule (:func:`theory.claims.stats.directional_verdict`): passes when
+        the interval of ``mean share(favoured) − mean share(other)`` lies above 0, fails
+        on a significant reversal or (with at least ``min_per_method`` runs per method)
+        when no difference is shown. ``tol`` is not used.
+        """
         if not records:
             return skipped("no records: pass before/after p, a, b for method rl and sft")
+        check_alpha(alpha)
         keys = ("method", "p_before", "p_after", "a_before", "a_after", "b_before", "b_after")
         require_keys(records, keys, self.id)
         shares: dict[str, list[float]] = {"rl": [], "sft": []}
@@ -364,14 +380,29 @@ class DSRLvsSFTClaim(Claim):
             after = tuple(record_float(r, f"{x}_after", self.id, i) for x in "pab")
             k_max = int(record_float(r, "K", self.id, i)) if "K" in r else 2
             shares[method].append(decision_attribution(before, after, k_max)[2])  # type: ignore[arg-type]
-        if not shares["rl"] or not shares["sft"]:
-            return skipped("need records for both methods 'rl' and 'sft'")
-        rl, sft = float(np.mean(shares["rl"])), float(np.mean(shares["sft"]))
-        margin = rl - sft if self.favoured == "rl" else sft - rl
-        return verdict(
-            margin >= tol,
-            f"decision share of the gain: RL {rl:.3f}, SFT {sft:.3f} (margin {margin:.3f}, "
-            f"needed {tol:g})",
-            {"share_rl": shares["rl"], "share_sft": shares["sft"], "margin": margin},
-            tol,
+        counts = {m: len(v) for m, v in shares.items()}
+        other = "sft" if self.favoured == "rl" else "rl"
+        evidence = {
+            "share_rl": shares["rl"],
+            "share_sft": shares["sft"],
+            "runs_per_method": counts,
+            "min_per_method": self.min_per_method,
+        }
+        if min(counts.values()) < 2:
+            return insufficient(
+                min(counts.values()),
+                self.min_per_method,
+                "runs for one of the methods (an interval needs two per method)",
+                evidence,
+            )
+        diff, lo, hi = welch_difference(shares[self.favoured], shares[other], alpha)
+        return directional_verdict(
+            difference=diff,
+            interval=(lo, hi),
+            n=sum(counts.values()),
+            enough=min(counts.values()) >= self.min_per_method,
+            what=f"mean decision share of the gain, {self.favoured.upper()} − {other.upper()}",
+            min_text=f"{counts} runs per method, the test needs {self.min_per_method} each",
+            evidence=evidence,
+            alpha=alpha,
         )

@@ -164,7 +164,12 @@ class _ThresholdClaim(Claim):
         summary = (
             f"{n - n_failed}/{n} random instances refuse exactly from ⌈t*⌉ "
             f"(worst rel. error {worst_rel:.1e})"
+            if n_failed == 0
+            else f"{n_failed}/{n} random instances do not refuse exactly from the claimed "
+            f"⌈t*⌉ (worst rel. error {worst_rel:.1e})"
         )
+        if n_failed == 0 and not extra_ok:
+            summary += f"; but the claim's shape check failed ({', '.join(extra)})"
         return verdict(ok, summary, evidence, _REL_TOL)
 
     def _extra_numeric(self, rng: np.random.Generator, n: int) -> tuple[bool, dict[str, Any]]:

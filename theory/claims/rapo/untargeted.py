@@ -15,6 +15,8 @@ from theory.claims.base import (
     Claim,
     RecordSchemaError,
     Source,
+    check_alpha,
+    insufficient,
     record_float,
     require_instances,
     require_keys,
@@ -33,6 +35,7 @@ from theory.claims.rapo.model import (
 from theory.claims.rapo.threshold import (
     RapoBudgetClaim,
 )
+from theory.claims.stats import banded_verdict
 
 
 def _random_concept_walk(
@@ -79,7 +82,11 @@ class RapoUntargetedClaim(Claim):
 
     Empirical records: one dict per trial with ``k`` and ``steps`` (reasoning steps used
     until the first refusal). The check fits ``log mean(steps)`` against ``log k`` (k ≥ 1)
-    and passes when the slope is within ``tol·exponent + 2·stderr`` of the exponent 2.
+    by weighted least squares (weights from each mean's delta-method variance, scaled up
+    when the points scatter more than that) and takes the slope's interval at level
+    ``1 − alpha``. It fails when the interval misses ``exponent·(1 ± tol)``, passes when
+    it meets it and excludes the rival exponents 1 (targeted, Θ(k)) and 3; below
+    ``min_records`` trials or three distinct k it reports insufficient data.
     """
 
     id = "rapo.untargeted-k2"
@@ -99,6 +106,8 @@ class RapoUntargetedClaim(Claim):
         "each reasoning step addresses one of the k+1 concepts uniformly at random",
     )
     reconstructed = True
+    #: fewest trials (k >= 1) before the growth law is tested
+    min_records = 100
 
     def __init__(self, exponent: float = 2.0) -> None:
         """``exponent`` is the claimed growth order (2); another value shows the check fail."""
@@ -209,22 +218,59 @@ class RapoUntargetedClaim(Claim):
     ) -> CheckResult:
         if not records:
             return skipped("no records: pass dicts with keys k, steps")
+        check_alpha(alpha)
         require_keys(records, ("k", "steps"), self.id)
         k = np.array([record_float(r, "k", self.id, i) for i, r in enumerate(records)])
         steps = np.array([record_float(r, "steps", self.id, i) for i, r in enumerate(records)])
-        ks = np.unique(k[k >= 1])
-        if ks.size < 2:
-            return skipped("need at least 2 distinct k >= 1 to fit a growth exponent")
-        means = np.array([steps[k == kv].mean() for kv in ks])
-        if np.any(means <= 0):
+        if np.any(steps <= 0):
             raise RecordSchemaError(f"{self.id}: steps must be positive. Fix: count steps >= 1.")
-        fit = stats.linregress(np.log(ks), np.log(means))
-        se = float(fit.stderr) if ks.size > 2 and math.isfinite(fit.stderr) else 0.0
-        allowed = tol * self.exponent + 2 * se
-        ok = abs(fit.slope - self.exponent) <= allowed
-        return verdict(
-            ok,
-            f"log-log slope {fit.slope:.3f} vs {self.exponent:g} (allowed ±{allowed:.3f})",
-            {"k_values": ks, "mean_steps": means, "slope": fit.slope, "slope_stderr": se},
-            tol,
+        used = k >= 1
+        ks = np.unique(k[used])
+        if int(used.sum()) < self.min_records or ks.size < 3:
+            return insufficient(
+                int(used.sum()) if ks.size >= 3 else int(ks.size),
+                self.min_records if ks.size >= 3 else 3,
+                "trials with k >= 1"
+                if ks.size >= 3
+                else "distinct k >= 1 (a slope with an interval needs three)",
+                {"k_values": ks},
+            )
+        counts = np.array([np.sum(k == kv) for kv in ks])
+        means = np.array([steps[k == kv].mean() for kv in ks])
+        variances = np.array(
+            [steps[k == kv].var(ddof=1) if c > 1 else 0.0 for kv, c in zip(ks, counts, strict=True)]
+        )
+        x, y = np.log(ks), np.log(means)
+        # delta method: Var(log mean) ≈ Var(steps)/(count·mean²); floored for exact data
+        weights = 1.0 / np.maximum(variances / (counts * means**2), 1e-12)
+        x_bar = float(np.sum(weights * x) / np.sum(weights))
+        sxx = float(np.sum(weights * (x - x_bar) ** 2))
+        slope = float(np.sum(weights * (x - x_bar) * y) / sxx)
+        intercept = float(np.sum(weights * y) / np.sum(weights) - slope * x_bar)
+        df = ks.size - 2
+        chi2 = float(np.sum(weights * (y - intercept - slope * x) ** 2))
+        scatter = chi2 / df
+        se = math.sqrt(max(1.0, scatter) / sxx)
+        q = (
+            float(stats.norm.ppf(1 - alpha / 2))
+            if scatter <= 1.0
+            else float(stats.t.ppf(1 - alpha / 2, df))
+        )
+        return banded_verdict(
+            estimate=slope,
+            interval=(slope - q * se, slope + q * se),
+            prediction=self.exponent,
+            tol=tol * self.exponent,
+            rivals=(self.exponent - 1.0, self.exponent + 1.0),
+            n=int(used.sum()),
+            what="growth exponent of mean steps in k (log-log slope)",
+            evidence={
+                "k_values": ks,
+                "mean_steps": means,
+                "trials_per_k": counts,
+                "slope_se": se,
+                "scatter_chi2_per_df": scatter,
+                "min_n": self.min_records,
+            },
+            alpha=alpha,
         )

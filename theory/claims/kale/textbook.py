@@ -1,8 +1,11 @@
-"""KALE (Lv, Liu, Zhang, Xu, Lu; arXiv 2601.07430): the KA loss and the ALT anchor heuristic.
+"""KALE's two textbook identities: the KA loss gradient and the ALT anchor heuristic.
 
-KALE's full text was not readable (``docs/papers.md#kale-sources``): the KL direction and the
-stop-gradient come from a second-hand review (S2), the anchor heuristic from a summary
-(S1). Both claims below are therefore **reconstructions** (``reconstructed = True``):
+KALE (Lv, Liu, Zhang, Xu, Lu; arXiv 2601.07430) rests on two standard results, which
+these claims check. They are **textbook** identities (``source.kind == "textbook"``), not
+KALE's own claims; KALE's empirical claims are in :mod:`theory.claims.kale.empirical`.
+How KALE uses them was read only second-hand (``docs/papers.md#kale-sources``: the KL
+direction and the stop-gradient from a review, S2; the anchor heuristic from a summary,
+S1), so both keep ``reconstructed = True``:
 
 * :class:`KALossGradientClaim` — ``L_KA = KL(p_θ(·|x) ‖ sg[q(·|x,r)])``: its gradient in
   the student's logits is ``p ⊙ (log p − log q − KL)``, the teacher gets none, and the
@@ -11,6 +14,10 @@ stop-gradient come from a second-hand review (S2), the anchor heuristic from a s
   ``h(e) = max_i [d(α_i, e_a) − d(α_i, e)]^+`` is admissible and consistent on an
   undirected unit-cost graph, and stays so with bounded-BFS distances if anchors whose
   distance is unknown are skipped (the clamp); without the clamp it is not.
+
+Both empirical checks are exact comparisons (no sampling): a single record that breaks
+the identity is a ``FAIL`` at any ``n``, a ``PASS`` needs ``min_records`` records, and
+the reported interval is the range of the measured deviations.
 
 Everything here uses numpy/scipy/sympy (no torch): ``theory`` must import without it.
 """
@@ -33,15 +40,50 @@ from theory.claims.base import (
     Claim,
     RecordSchemaError,
     Source,
+    Status,
     record_float,
     require_instances,
     require_keys,
     skipped,
+    to_plain,
     verdict,
 )
+from theory.claims.stats import wilson_bounds
 
 PAPER = "KALE (Lv et al. 2026)"
 _NOTE = "reconstructed from second-hand summaries (docs/papers.md#kale); not the paper's wording"
+
+
+def exact_comparison_verdict(
+    *,
+    ok: bool,
+    n: int,
+    min_records: int,
+    deviations: Sequence[float],
+    what: str,
+    passed: str,
+    failed: str,
+    evidence: Mapping[str, Any],
+    tol: float,
+) -> CheckResult:
+    """Verdict of an exact (not sampled) comparison: a counterexample fails at any ``n``.
+
+    ``interval`` is the range of ``deviations``; below ``min_records`` a comparison with
+    no counterexample is ``INSUFFICIENT`` rather than ``PASS``.
+    """
+    interval = [float(min(deviations)), float(max(deviations))] if deviations else None
+    ev = {**evidence, "n": n, "interval": interval, "interval_of": what, "min_n": min_records}
+    if not ok:
+        return CheckResult(Status.FAIL, failed, to_plain(ev), tol)
+    if n < min_records:
+        return CheckResult(
+            Status.INSUFFICIENT,
+            f"insufficient data: n={n} records, a pass needs at least {min_records} ({passed})",
+            to_plain(ev),
+            tol,
+        )
+    return CheckResult(Status.PASS, f"{passed}; n={n}", to_plain(ev), tol)
+
 
 # works elementwise on numpy arrays and on sympy expressions alike
 GradientFormula = Callable[[Any, Any, Any, Any], Any]
@@ -76,16 +118,17 @@ class KALossGradientClaim(Claim):
     distributions: a list of V probabilities, or T lists for T answer positions) and at
     least one of ``loss`` (the KA loss a training run reported for them; the mean over
     positions) and ``grad_logits`` (its gradient in the student's logits, same shape as
-    ``p``). Passes when each reported number is within ``tol`` (absolute) of
-    ``KL(p‖q)`` / the identity; the evidence also gives the forward KL, so a run that
-    used the wrong direction is named.
+    ``p``). Fails when a reported number is more than ``tol`` (absolute) from
+    ``KL(p‖q)`` / the identity; passes otherwise, with ``n`` the number of records and
+    ``interval`` the range of the deviations (reported − predicted). The evidence also
+    gives the forward KL, so a run that used the wrong direction is named.
     """
 
     id = "kale.ka-loss"
     source = Source(
         "textbook",
-        "gradient of a reverse KL through a softmax; KALE (Lv et al. 2026, arXiv 2601.07430) "
-        "uses it as its KA loss, docs/papers.md#kale",
+        "textbook identity: the gradient of a reverse KL through a softmax; KALE (Lv et al. "
+        "2026, arXiv 2601.07430) uses it as its KA loss, docs/papers.md#kale",
         (
             "KL direction and stop-gradient known only second-hand (S2)",
             "a textbook identity, not one of KALE's empirical claims",
@@ -103,6 +146,8 @@ class KALossGradientClaim(Claim):
         _NOTE,
     )
     reconstructed = True
+    #: an exact identity: one record decides
+    min_records = 1
 
     def __init__(self, gradient_formula: GradientFormula | None = None) -> None:
         """``gradient_formula(p, log_p, log_q, kl)`` overrides the claimed identity."""
@@ -147,7 +192,10 @@ class KALossGradientClaim(Claim):
         }
         return verdict(
             all(checks.values()),
-            f"gradient identity {'holds' if identity else 'FAILS'} for V = {vocab} symbolic logits",
+            f"gradient identity holds for V = {vocab} symbolic logits"
+            if all(checks.values())
+            else f"failed: {'; '.join(k for k, v in checks.items() if not v)} "
+            f"(V = {vocab} symbolic logits)",
             {"checks": checks},
         )
 
@@ -182,7 +230,10 @@ class KALossGradientClaim(Claim):
         return verdict(
             ok,
             f"claimed gradient vs finite differences on {n} random (T, V) instances: worst "
-            f"relative error {worst_rel:.1e}",
+            f"relative error {worst_rel:.1e}"
+            if ok
+            else f"claimed gradient off the finite differences by a relative {worst_rel:.1e} "
+            f"(allowed 1e-5), or KL < 0 ({min_kl:.2g}) or loss at p = q {min_kl_at_q:.2g}",
             {
                 "instances": n,
                 "worst_relative_error": worst_rel,
@@ -201,6 +252,7 @@ class KALossGradientClaim(Claim):
         require_keys(records, ("p", "q"), self.id)
         worst: dict[str, Any] = {"error": -math.inf}
         directions = {"reverse_matches": 0, "forward_matches": 0}
+        deviations: list[float] = []
         for i, r in enumerate(records):
             p = _distribution(r["p"], "p", self.id, i)
             q = _distribution(r["q"], "q", self.id, i)
@@ -224,6 +276,7 @@ class KALossGradientClaim(Claim):
                 expected = float(kl.mean())
                 forward = float(fwd_terms.sum(axis=-1).mean())
                 err = abs(reported - expected)
+                deviations.append(reported - expected)
                 directions["reverse_matches"] += int(err <= tol)
                 directions["forward_matches"] += int(abs(reported - forward) <= tol)
                 if err > worst["error"]:
@@ -242,17 +295,28 @@ class KALossGradientClaim(Claim):
                     expected_grad = (
                         np.where(p > 0, self.gradient_formula(p, log_p, log_q, kl), 0.0) / positions
                     )
-                err = float(np.max(np.abs(grad - expected_grad)))
+                deviation = grad - expected_grad
+                deviations.extend([float(deviation.min()), float(deviation.max())])
+                err = float(np.max(np.abs(deviation)))
                 if err > worst["error"]:
                     worst = {"error": err, "record": i, "what": "grad_logits"}
-        ok = worst["error"] <= tol
-        return verdict(
-            ok,
-            f"reported KA losses/gradients within {tol:g} of KL(p‖q) on {len(records)} records"
-            if ok
-            else f"record {worst['record']} {worst['what']} off by {worst['error']:.3g}",
-            {"worst": worst, **directions},
-            tol,
+        return exact_comparison_verdict(
+            ok=worst["error"] <= tol,
+            n=len(records),
+            min_records=self.min_records,
+            deviations=deviations,
+            what="reported − predicted (KA loss KL(p‖q), gradient p ⊙ (log p − log q − KL))",
+            passed=f"reported KA losses/gradients within {tol:g} of KL(p‖q)",
+            failed=f"failed: record {worst['record']} {worst['what']} off by "
+            f"{worst['error']:.3g} (tol {tol:g})"
+            + (
+                "; it matches the forward KL(q‖p): the run used the wrong direction"
+                if worst.get("kl_q_p") is not None
+                and abs(worst["reported"] - worst["kl_q_p"]) <= tol
+                else ""
+            ),
+            evidence={"worst": worst, **directions},
+            tol=tol,
         )
 
 
@@ -367,15 +431,18 @@ class AltAdmissibilityClaim(Claim):
 
     Empirical records: dicts with ``h`` (the heuristic a run used at a node) and
     ``true_distance`` (the node's shortest-path distance to the answer), optionally
-    ``astar_length`` and ``shortest_length`` for searched pairs. Passes when every
-    ``h ≤ true_distance + tol`` and every A* path is a shortest one.
+    ``astar_length`` and ``shortest_length`` for searched pairs. One node with
+    ``h > true_distance + tol`` (or one A* path longer than the shortest) is a ``FAIL`` at
+    any ``n``; a ``PASS`` needs ``min_records`` nodes (fewer: insufficient data). ``n`` is
+    the number of nodes, ``interval`` the range of ``h − true_distance``, and the
+    evidence adds the Wilson upper bound on the rate of inadmissible nodes.
     """
 
     id = "kale.alt-admissible"
     source = Source(
         "textbook",
-        "ALT landmark heuristic (Goldberg & Harrelson 2005) as used by KALE's multi-path A*, "
-        "docs/papers.md#kale",
+        "textbook property: the ALT landmark heuristic (Goldberg & Harrelson 2005) as used "
+        "by KALE's multi-path A*, docs/papers.md#kale",
         (
             "the bounded-BFS clamp is our reading of a second-hand summary (S1/S2)",
             "a textbook property, not one of KALE's empirical claims",
@@ -393,6 +460,8 @@ class AltAdmissibilityClaim(Claim):
         _NOTE,
     )
     reconstructed = True
+    #: nodes a run must report before "admissible on this run" is a pass
+    min_records = 10
 
     def __init__(self, heuristic: Heuristic | None = None) -> None:
         """``heuristic`` overrides the clamped ALT heuristic (to show the check fails)."""
@@ -532,7 +601,8 @@ class AltAdmissibilityClaim(Claim):
         ok = inadmissible == 0 and inconsistent == 0 and astar_wrong == 0 and nan_values == 0
         return verdict(
             ok,
-            f"{n} random graphs: {inadmissible} inadmissible nodes, {inconsistent} inconsistent "
+            ("" if ok else "heuristic not admissible, consistent and finite: ")
+            + f"{n} random graphs: {inadmissible} inadmissible nodes, {inconsistent} inconsistent "
             f"edges, {astar_wrong}/{pairs} A* paths not shortest "
             f"(the unclamped formula broke admissibility on {naive_bad} graphs)",
             {
@@ -565,14 +635,29 @@ class AltAdmissibilityClaim(Claim):
                 b = record_float(r, "shortest_length", self.id, i)
                 not_shortest += int(abs(a - b) > tol)
         ok = not violations and not_shortest == 0
-        return verdict(
-            ok,
+        excess = [
+            record_float(r, "h", self.id, i) - record_float(r, "true_distance", self.id, i)
+            for i, r in enumerate(records)
+        ]
+        counts = (
             f"{len(violations)} of {len(records)} nodes with h > d + {tol:g}; "
-            f"{not_shortest}/{searched} A* paths longer than shortest",
-            {"violations": violations[:10], "searched": searched, "not_shortest": not_shortest},
-            tol,
+            f"{not_shortest}/{searched} A* paths longer than shortest"
         )
-
-
-def kale_claims() -> list[Claim]:
-    return [KALossGradientClaim(), AltAdmissibilityClaim()]
+        return exact_comparison_verdict(
+            ok=ok,
+            n=len(records),
+            min_records=self.min_records,
+            deviations=excess,
+            what="h − true_distance over the nodes",
+            passed=counts,
+            failed=f"failed: {counts}",
+            evidence={
+                "violations": violations[:10],
+                "searched": searched,
+                "not_shortest": not_shortest,
+                "inadmissible_rate_upper_bound": float(
+                    wilson_bounds(len(violations), len(records), alpha)[1]
+                ),
+            },
+            tol=tol,
+        )
