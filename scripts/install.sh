@@ -21,5 +21,5 @@ if ! "$venv/bin/python" -c "import torch" >/dev/null 2>&1; then
 fi
 torch_version="$("$venv/bin/python" -W ignore -c 'import torch; print(torch.__version__.split("+")[0])')"
 echo "torch==$torch_version" > "$venv/torch-constraint.txt"
-"${pip[@]}" install -q -c "$venv/torch-constraint.txt" -e ".[dev,crosscheck]"
+"${pip[@]}" install -q -c "$venv/torch-constraint.txt" -e ".[dev,crosscheck,distributed]"
 echo "Arena installed in $venv ($("$venv/bin/python" -c 'import torch; print("torch", torch.__version__)'))"
