@@ -118,9 +118,28 @@ def generator_kinds() -> list[GeneratorKind]:
     return sorted(_KINDS.values(), key=lambda kind: kind.name)
 
 
+#: Built-in kinds that register themselves when their module is imported (lazily: an
+#: ``openai:`` spec must not need the caller to have imported the backend first).
+BUILTIN_KIND_MODULES = {"openai": "agents.backends.openai", "vllm": "agents.backends.vllm"}
+
+
 def generator_kind(name: str) -> GeneratorKind:
     """The kind ``name``, or a clear ArenaError listing the known ones."""
     kind = _KINDS.get(name)
+    if kind is None and name in BUILTIN_KIND_MODULES:
+        import importlib
+
+        try:
+            importlib.import_module(BUILTIN_KIND_MODULES[name])
+        except ModuleNotFoundError as exc:
+            if exc.name == BUILTIN_KIND_MODULES[name]:
+                pass  # not built yet: reported as unsupported below
+            else:
+                raise ArenaError(
+                    f"The {name!r} text generator needs {exc.name}, which is not installed.",
+                    f"install it (e.g. pip install 'arena-safety[{name}]').",
+                ) from exc
+        kind = _KINDS.get(name)
     if kind is None:
         known = ", ".join(k.name for k in generator_kinds()) or "none"
         raise ArenaError(

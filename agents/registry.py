@@ -6,7 +6,10 @@ Built-in kinds:
   combination ``scripted:role-play+base64`` (see ``arena agents`` for the list);
 * ``hf:PATH_OR_HUB_ID`` — a Hugging Face transformers causal LM (``hf:tiny`` is the
   offline tiny model the project builds locally); options such as
-  ``?temperature=0.7&max_new_tokens=64`` set sampling.
+  ``?temperature=0.7&max_new_tokens=64`` set sampling;
+* ``openai:URL?model=NAME`` — a model behind an OpenAI-compatible server, e.g.
+  ``openai:http://127.0.0.1:8000/v1?model=tiny`` (the URL's own ``:`` and ``/`` are fine:
+  only the first ``:`` ends the kind and the first ``?`` starts the options).
 
 New kinds are registered either in code::
 
@@ -45,6 +48,7 @@ _BUILTIN_MODULES = {
     "scripted": "agents.scripted",
     "hf": "agents.hf",
     "tabular": "agents.tabular",
+    "openai": "agents.openai",
 }
 _entry_points_loaded = False
 

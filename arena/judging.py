@@ -5,7 +5,8 @@
   registered text generator (:mod:`agents.generators`), e.g.
   ``guard:hf:/models/Qwen3Guard-Gen-0.6B`` or ``guard:hf:tiny?style=llamaguard``. Judge
   options: ``style``, ``prompt_mode``, ``max_new_tokens``; every other option is the
-  generator's loader option (``device``, ``dtype``, ``batch_size`` for ``hf``). Guard
+  generator's loader option (``device``, ``dtype``, ``batch_size`` for ``hf``; ``model``,
+  ``timeout``... for ``openai``, e.g. ``guard:openai:http://127.0.0.1:8000/v1?model=g``). Guard
   judges are wrapped in a cache so a lock-step round is judged in one batch.
 
 The guard gets its model from the same registry as the agents, so ``-a hf:tiny -d

@@ -18,7 +18,8 @@ def test_rule_is_the_default_kind() -> None:
     ("spec", "needle"),
     [
         ("gpt", "Unknown judge"),
-        ("guard:openai:http://x", "not supported"),
+        ("guard:openai:http://x", "names no model"),
+        ("guard:nokind:x", "not supported"),
         ("guard:hf:tiny?style=wildguard", "guard style"),
         ("guard:hf:tiny?max_new_tokens=many", "max_new_tokens"),
         ("guard:hf:tiny?stlye=llamaguard", "Unknown guard judge option"),
