@@ -21,6 +21,7 @@ from rich.table import Table
 from arena.cli_play import build_play_app
 from arena.cli_theory import theory_app
 from arena.cli_tournament import register_tournament_commands
+from arena.cli_train import train_app
 from arena.console import console, error_console
 from arena.runs import RunInterrupted
 from envs.errors import ArenaError
@@ -44,6 +45,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(theory_app, name="theory")
+app.add_typer(train_app, name="train")
 app.add_typer(build_play_app(), name="play")
 register_tournament_commands(app)
 tiny_app = typer.Typer(
