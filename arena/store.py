@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from envs.errors import ArenaError
 
 SCHEMA_VERSION = 2
@@ -89,29 +91,34 @@ CREATE TABLE IF NOT EXISTS episodes (
 _SCHEMA += _PLANS + ";"
 
 
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+#: orjson: sorted keys, no spaces, UTF-8; numpy values and non-string keys allowed. About
+#: 1 us a record where the json module takes 15 (benchmarks/bench_tournament.py row a).
+_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
 #: Records shorter than this are stored as plain JSON: zlib's set-up costs ~40 us a call,
 #: more than it saves on a few hundred bytes.
 COMPRESS_ABOVE = 1024
 
 
+def canonical_bytes(data: Any) -> bytes:
+    """One byte string per value (what hashes are of): sorted keys, no spaces, UTF-8."""
+    return orjson.dumps(data, option=_CANONICAL)
+
+
 def canonical_json(data: Any) -> str:
-    """Sorted keys, no spaces, UTF-8 as is: one text per value (what hashes are of)."""
-    return _CANONICAL.encode(data)
+    return canonical_bytes(data).decode()
 
 
-def _pack(text: str) -> bytes:
-    raw = text.encode()
+def _pack(raw: bytes) -> bytes:
     return zlib.compress(raw, 1) if len(raw) > COMPRESS_ABOVE else raw
 
 
 def _unpack(blob: bytes) -> Any:
     """A stored record: plain JSON (starts with '{') or zlib-compressed JSON."""
-    return json.loads(blob if blob[:1] == b"{" else zlib.decompress(blob))
+    return orjson.loads(blob if blob[:1] == b"{" else zlib.decompress(blob))
 
 
 def sha256_of(data: Any) -> str:
-    return hashlib.sha256(canonical_json(data).encode()).hexdigest()
+    return hashlib.sha256(canonical_bytes(data)).hexdigest()
 
 
 def transcript_hash(rewards: Mapping[str, float], record: Mapping[str, Any]) -> str:
@@ -120,16 +127,17 @@ def transcript_hash(rewards: Mapping[str, float], record: Mapping[str, Any]) -> 
     The sha256 of ``canonical_json({"record": record, "rewards": rewards})`` (non-finite
     rewards as null), assembled from the two parts so the store encodes a record once.
     """
-    return _transcript_digest(_rewards_json(rewards), canonical_json(dict(record)))
+    return _transcript_digest(_rewards_json(rewards), canonical_bytes(dict(record)))
 
 
-def _rewards_json(rewards: Mapping[str, float]) -> str:
-    return canonical_json({k: _finite(v) for k, v in rewards.items()})
+def _rewards_json(rewards: Mapping[str, float]) -> bytes:
+    return canonical_bytes({k: _finite(v) for k, v in rewards.items()})
 
 
-def _transcript_digest(rewards_json: str, record_json: str) -> str:
-    text = '{"record":' + record_json + ',"rewards":' + rewards_json + "}"
-    return hashlib.sha256(text.encode()).hexdigest()
+def _transcript_digest(rewards_json: bytes, record_json: bytes) -> str:
+    return hashlib.sha256(
+        b'{"record":' + record_json + b',"rewards":' + rewards_json + b"}"
+    ).hexdigest()
 
 
 def _hashes(description: Any) -> list[str]:
@@ -400,7 +408,7 @@ class Store:
         """Buffer one finished (or failed) episode; written with the next flush."""
         status = "failed" if error is not None else "ok"
         rewards_json = _rewards_json(rewards)
-        record_json = canonical_json(dict(record))
+        record_json = canonical_bytes(dict(record))
         digest = _transcript_digest(rewards_json, record_json) if error is None else ""
         blob = _pack(record_json) if record else None
         self._buffer.append(
@@ -410,7 +418,7 @@ class Store:
                 int(episode),
                 status,
                 error,
-                rewards_json,
+                rewards_json.decode(),
                 canonical_json(dict(metrics or {})),
                 canonical_json(dict(labels or {})),
                 blob,
@@ -526,9 +534,9 @@ class Store:
                 episode=int(row[2]),
                 status=str(row[3]),
                 error=row[4],
-                rewards=json.loads(row[5]),
-                metrics=json.loads(row[6]),
-                labels=json.loads(row[7]),
+                rewards=orjson.loads(row[5]),
+                metrics=orjson.loads(row[6]),
+                labels=orjson.loads(row[7]),
                 transcript_sha256=str(row[8]),
                 record=_unpack(row[9]) if row[9] is not None else None,
             )
