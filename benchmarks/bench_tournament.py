@@ -99,8 +99,8 @@ def row_b(tmp: Path) -> None:
     spec = Spec(
         env="attack_defense",
         seats={
-            "attacker": ["hf:tiny?max_new_tokens=24"],
-            "defender": ["hf:tiny?max_new_tokens=24"],
+            "attacker": ["hf:tiny"],
+            "defender": ["hf:tiny"],
         },
         episodes=32,
     )
