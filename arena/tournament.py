@@ -31,7 +31,7 @@ from __future__ import annotations
 import fcntl
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -235,14 +235,25 @@ def create(folder: Path, spec: TournamentSpec, *, overwrite: bool = False) -> To
     check_spec(spec, game)
     game.config(spec.env_config)  # the env config's own checks, before any file is written
     if spec_path(folder).exists() and not overwrite:
+        existing = load_spec(folder)
+        if _same_definition(existing, spec):
+            return existing  # the same command again: continue the tournament
         raise ArenaError(
-            f"{str(folder)!r} already holds a tournament.",
+            f"{str(folder)!r} already holds a different tournament.",
             f"continue it with `arena tournament {folder}`, add agents with --add-SEAT, "
             "or choose another --out.",
         )
     folder.mkdir(parents=True, exist_ok=True)
     save_spec(folder, spec)
     return spec
+
+
+def _same_definition(a: TournamentSpec, b: TournamentSpec) -> bool:
+    """Whether two specs define the same tournament (pinned identities aside)."""
+    keep = ("identities", "judge_id")
+    return {k: v for k, v in asdict(a).items() if k not in keep} == {
+        k: v for k, v in asdict(b).items() if k not in keep
+    }
 
 
 def change_roster(

@@ -338,8 +338,9 @@ def test_bad_tournament_input_is_one_clear_error(tmp_path: Path) -> None:
             ),
         )
     folder = _tournament(tmp_path / "d")
-    with pytest.raises(ArenaError, match="already holds a tournament"):
-        _tournament(folder)
+    assert _tournament(folder) == folder  # the same definition again: it continues
+    with pytest.raises(ArenaError, match="already holds a different tournament"):
+        _tournament(folder, episodes=99)
     with pytest.raises(ArenaError, match="not in the defender roster"):
         add_agents(folder, {}, {"defender": ["scripted:nobody"]})
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
