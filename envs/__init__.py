@@ -20,8 +20,10 @@ if TYPE_CHECKING:
 
 ENVIRONMENTS: dict[str, str] = {
     "attack_defense_v0": "envs.attack_defense_v0",
+    "decide_sample_v0": "envs.decide_sample_v0",
     "matrix_game_v0": "envs.matrix_game_v0",
     "strategy_game_v0": "envs.strategy_game_v0",
+    "kg_traversal_v0": "envs.kg_traversal_v0",
 }
 ALIASES = {name.rsplit("_v", 1)[0]: name for name in ENVIRONMENTS}
 
