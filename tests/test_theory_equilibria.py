@@ -155,12 +155,18 @@ def _full_lp_only(A: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> ZeroSumSolu
         return solve_zero_sum(A)
 
 
+def _without_simplex_walk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the simplex walk from the RM+ guess give up, so the restricted LP runs."""
+    monkeypatch.setattr(zero_sum_module, "solve_from_basis", lambda *args: None)
+
+
 @pytest.mark.parametrize(("seed", "dist"), [(0, "normal"), (1, "normal"), (2, "uniform")])
 def test_restricted_lp_agrees_with_full_lp(
     seed: int, dist: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rng = np.random.default_rng(seed)
     A = rng.normal(size=(600, 600)) if dist == "normal" else rng.uniform(size=(600, 600))
+    _without_simplex_walk(monkeypatch)
     sizes = _spy_lp_sizes(monkeypatch)
     fast = solve_zero_sum(A)
     assert len(sizes) == 1 and max(sizes[0]) < 600  # only the sub-game LP ran
@@ -174,6 +180,7 @@ def test_restricted_lp_agrees_with_full_lp(
 def test_restricted_lp_adds_violators_then_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
     A = np.random.default_rng(3).normal(size=(600, 600))
     exact = _full_lp_only(A, monkeypatch)
+    _without_simplex_walk(monkeypatch)
     sizes = _spy_lp_sizes(monkeypatch)
     # A sub-game far smaller than the ~300-strategy supports must miss some of them.
     monkeypatch.setattr(zero_sum_module, "CANDIDATE_FACTOR", 0.6)

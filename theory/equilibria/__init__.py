@@ -27,6 +27,7 @@ from theory.equilibria.lemke import (
     lemke_howson_all,
     lemke_howson_search,
 )
+from theory.equilibria.lemke_graph import lemke_howson_graph
 from theory.equilibria.sequential import SPNESolution, spne
 from theory.equilibria.solve import METHODS, SolveResult, solve
 from theory.equilibria.stackelberg import StackelbergSolution, stackelberg_commitment
@@ -50,6 +51,7 @@ __all__ = [
     "is_equilibrium",
     "lemke_howson",
     "lemke_howson_all",
+    "lemke_howson_graph",
     "lemke_howson_search",
     "nash_conv",
     "pure_equilibria",

@@ -6,6 +6,13 @@ time in Python (as nashpy does) spends almost all of its time in interpreter ove
 here each ``k`` is one stacked ``numpy.linalg.solve`` call over all pairs, in chunks
 that bound memory.
 
+Vertex enumeration need not visit every pair: a nondegenerate game's best-response
+polytopes are simple, and their vertices are found by walking the edges from the
+origin (:func:`_pivot_vertices`, one batched solve per breadth-first layer), about
+4,000 systems instead of 2.7 million at 12x12. The walk certifies its own answer and
+hands over to the visit of every pair (:func:`_basis_vertices`) whenever the polytope
+may not be simple, so degenerate games get the exhaustive treatment they need.
+
 Payoffs are first mapped affinely to ``[1, 2]`` (:func:`positive_scaled`); this leaves
 best responses, and so equilibria and degeneracy, unchanged, makes the best-response
 polytopes bounded, and lets the absolute tolerances below mean the same thing for
@@ -164,11 +171,19 @@ def batched_solve_rcond(
     when its reciprocal condition number is below
     :data:`RCOND_SINGULAR`: a test of conditioning, not of the size of ``det``.
     """
+    out, ok, rcond, _ = _solve_with_inverse(systems, rhs)
+    return out, ok, rcond
+
+
+def _solve_with_inverse(
+    systems: FloatArray, rhs: FloatArray
+) -> tuple[FloatArray, NDArray[np.bool_], FloatArray, FloatArray]:
+    """:func:`batched_solve_rcond` that also returns the inverses (NaN where singular)."""
     count, size = systems.shape[0], systems.shape[1]
     out = np.full((count, size), np.nan)
     if count == 0 or size == 0:
         ok = np.full(count, size == 0)
-        return out, ok, np.ones(count)
+        return out, ok, np.ones(count), np.zeros((count, size, size))
     inv, rcond = batched_rcond(systems)
     ok = rcond >= RCOND_SINGULAR
     if np.any(ok):
@@ -182,7 +197,7 @@ def batched_solve_rcond(
         shaky = ok & (rcond < RCOND_RESOLVE)
         if np.any(shaky):
             out[shaky] = np.linalg.solve(systems[shaky], rhs[shaky][..., None])[..., 0]
-    return out, ok, rcond
+    return out, ok, rcond, inv
 
 
 # Support pairs up to which solve(method="auto") enumerates and degeneracy is checked
@@ -233,6 +248,117 @@ def _cached_vertices(
 def _polytope_vertices(
     M: FloatArray,
 ) -> tuple[FloatArray, NDArray[np.uint64], NDArray[np.uint64], str | None]:
+    """All vertices of ``{z >= 0 : M^T z <= 1}``: by walking the edges when the polytope
+    is simple (:func:`_pivot_vertices`), else by visiting every basis
+    (:func:`_basis_vertices`). Both return the same vertices and labels on a simple
+    polytope; the walk visits each vertex once instead of all ``C(p + q, p)`` bases,
+    which at 12x12 is ~4,000 instead of 2.7 million systems. A walk that finishes has
+    certified every vertex and edge it used (see :func:`_pivot_vertices`), so it reports
+    no doubt; a basis it could not certify sends the polytope to the visit of every
+    basis, whose doubts are then reported."""
+    p, q = M.shape
+    if p + q > 63:
+        raise UnsupportedGameError(
+            f"vertex enumeration supports at most 63 strategies in all, got {p + q}."
+        )
+    walked = _pivot_vertices(M)
+    if walked is not None:
+        return (*walked, None)
+    return _basis_vertices(M)
+
+
+# Bases expanded per numpy call by the edge walk (bounds its temporaries to ~10 MB).
+PIVOT_CHUNK = 2048
+
+
+def _pivot_vertices(
+    M: FloatArray,
+) -> tuple[FloatArray, NDArray[np.uint64], NDArray[np.uint64]] | None:
+    """The vertices of a *simple* polytope ``{z >= 0 : M^T z <= 1}`` by breadth-first
+    search over its edges, or None when the polytope may not be simple.
+
+    Write the ``p + q`` constraints as values ``v = C z + c0 >= 0`` (``v_i = z_i``,
+    ``v_{p+j} = 1 - (M^T z)_j``). A vertex of a simple polytope is determined by the set
+    ``N`` of its ``p`` zero values (its labels, bits as in :func:`_basis_vertices`), and
+    its ``p`` neighbours are reached by letting one ``v_e``, ``e`` in ``N``, grow along
+    the edge until the first other value ``v_l`` hits zero (the simplex ratio test):
+    the neighbour is ``N - e + l``. The graph of a polytope is connected, so the search
+    from the origin (``N`` = every ``z_i``) visits every vertex. Each frontier is one
+    batch: the systems ``C_N z = -c0_N`` are solved afresh from ``M`` (no pivoting
+    error accumulates) with the conditioning test of :func:`batched_solve_rcond`.
+
+    The walk certifies itself. Every vertex it visits must have each of its other
+    ``q`` values clearly positive: above :data:`LABEL_TOL` *and* above the error bound
+    of its basis's conditioning (the bound :func:`_basis_vertices` uses). A value
+    within that margin of zero is an extra label (a degenerate vertex, where bases and
+    vertices stop being one to one) or cannot be told from one; a negative value means
+    a ratio test chose the wrong leaving constraint (a near tie). In exact arithmetic a
+    wrong choice always lands on an infeasible basis, because the point of ``N - e + l``
+    lies on the edge's line beyond the true first constraint; so a walk in which every
+    visited basis passes is the exact vertex set. On any failure (and on singular
+    bases) this returns None and the caller enumerates every basis instead, which
+    handles degenerate polytopes and reports doubts.
+    """
+    p, q = M.shape
+    size = p + q
+    C = np.vstack([np.eye(p), -M.T])
+    c0 = np.concatenate([np.zeros(p), np.ones(q)])
+    eps = float(np.finfo(np.float64).eps)
+    shifts = np.arange(size, dtype=np.uint64)
+    one = np.uint64(1)
+    seen = {(1 << p) - 1}
+    frontier = np.array(sorted(seen), dtype=np.uint64)
+    masks: list[NDArray[np.uint64]] = []
+    points: list[FloatArray] = []
+    while len(frontier):
+        reached: list[NDArray[np.uint64]] = []
+        for lo in range(0, len(frontier), PIVOT_CHUNK):
+            N = frontier[lo : lo + PIVOT_CHUNK]
+            count = len(N)
+            nonbasic = ((N[:, None] >> shifts) & one).astype(bool)
+            idx = np.nonzero(nonbasic)[1].reshape(count, p)  # ascending per row
+            z, ok, rcond, inv = _solve_with_inverse(C[idx], -c0[idx])
+            if not np.all(ok):
+                return None
+            values = z @ C.T + c0
+            bound = np.maximum(LABEL_TOL, 2.0 * (p + 1) * eps / rcond)
+            basic = ~nonbasic
+            if np.any(basic & (values <= bound[:, None])):
+                return None  # a degenerate, doubtful or infeasible vertex
+            # Column c of C_N^{-1} moves z along the edge on which nonbasic value idx[c]
+            # grows at unit rate; values then change at the rate direction[:, l, c].
+            direction = np.matmul(C, inv)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratios = np.where(
+                    basic[:, :, None] & (direction < 0.0),
+                    values[:, :, None] / -direction,
+                    np.inf,
+                )
+            leave = np.argmin(ratios, axis=1)
+            if not np.all(np.isfinite(np.take_along_axis(ratios, leave[:, None, :], axis=1))):
+                return None  # an unbounded edge: impossible for a positive M
+            reached.append(
+                (
+                    N[:, None] ^ (one << idx.astype(np.uint64)) ^ (one << leave.astype(np.uint64))
+                ).ravel()
+            )
+            z[nonbasic[:, :p]] = 0.0
+            masks.append(N)
+            points.append(z)
+        new = set(np.concatenate(reached).tolist()) - seen
+        seen |= new
+        frontier = np.array(sorted(new), dtype=np.uint64)
+    labels = np.concatenate(masks)
+    return (
+        np.concatenate(points),
+        labels & np.uint64((1 << p) - 1),
+        labels >> np.uint64(p),
+    )
+
+
+def _basis_vertices(
+    M: FloatArray,
+) -> tuple[FloatArray, NDArray[np.uint64], NDArray[np.uint64], str | None]:
     """All vertices of ``{z >= 0 : M^T z <= 1}`` for a positive matrix ``M`` (p x q).
 
     A vertex has ``p`` linearly independent tight constraints; choosing ``k``
@@ -247,10 +373,6 @@ def _polytope_vertices(
     only the other constraints are tested against :data:`LABEL_TOL`.
     """
     p, q = M.shape
-    if p + q > 63:
-        raise UnsupportedGameError(
-            f"vertex enumeration supports at most 63 strategies in all, got {p + q}."
-        )
     seen: dict[tuple[int, int], FloatArray] = {}
     pow_p = np.left_shift(np.uint64(1), np.arange(p, dtype=np.uint64))
     pow_q = np.left_shift(np.uint64(1), np.arange(q, dtype=np.uint64))

@@ -82,6 +82,14 @@ def deviation_gains(game: NormalFormGame, profile: Sequence[ArrayLike]) -> Float
     """Each player's gain from a best response: ``max_a u_i(a, s_-i) - u_i(s)``, shape (N,)."""
     sigmas = game.check_profile(profile)
     gains = np.empty(game.num_players)
+    if game.num_players == 2:
+        # The payoff vectors A y and x^T B directly (what payoff_vector computes for two
+        # players, without re-checking the profile): solvers verify every equilibrium
+        # they return, so this is on their hot path.
+        x, y = sigmas
+        for i, values in enumerate((game.payoffs[0] @ y, x @ game.payoffs[1])):
+            gains[i] = float(values.max() - values @ sigmas[i])
+        return np.maximum(gains, 0.0)
     for i in range(game.num_players):
         values = game.payoff_vector(sigmas, i)
         gains[i] = float(values.max() - values @ sigmas[i])

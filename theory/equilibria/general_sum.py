@@ -29,6 +29,7 @@ from theory.equilibria._polytope import (
     check_enumeration_size,
     indifference_systems,
     polytope_vertices,
+    popcount,
     positive_scaled,
     support_pairs,
 )
@@ -38,6 +39,10 @@ from theory.errors import UnsupportedGameError
 from theory.games import NormalFormGame
 
 FloatArray = NDArray[np.float64]
+
+
+# Vertex pairs whose labels are compared per numpy call in vertex enumeration.
+MATCH_BLOCK = 1 << 22
 
 
 class DegenerateGameWarning(UserWarning):
@@ -138,17 +143,42 @@ def vertex_enumeration(game: NormalFormGame) -> list[Equilibrium]:
     A, B = positive_scaled(A0), positive_scaled(B0)
     px, pzero, ptight = polytope_vertices(B)  # labels: zero x_i -> i, tight col j -> m + j
     qy, qzero, qtight = polytope_vertices(np.ascontiguousarray(A.T))  # tight row i -> i
-    full = (1 << (m + n)) - 1
     p_labels = pzero | (ptight << np.uint64(m))
     q_labels = qtight | (qzero << np.uint64(m))
-    p_nonzero = px.sum(axis=1) > LABEL_TOL
-    q_nonzero = qy.sum(axis=1) > LABEL_TOL
+    p_keep = np.flatnonzero(px.sum(axis=1) > LABEL_TOL)
+    q_keep = np.flatnonzero(qy.sum(axis=1) > LABEL_TOL)
+    p_labels, q_labels = p_labels[p_keep], q_labels[q_keep]
     found: list[Equilibrium] = []
-    for i in np.flatnonzero(p_nonzero):
-        complete = ((p_labels[i] | q_labels) == np.uint64(full)) & q_nonzero
-        for j in np.flatnonzero(complete):
-            found.append(verify_equilibrium(game, (px[i], qy[j]), method="vertex enumeration"))
+    for i, j in _complete_pairs(p_labels, q_labels, m, n):
+        x, y = px[p_keep[i]], qy[q_keep[j]]
+        found.append(verify_equilibrium(game, (x, y), method="vertex enumeration"))
     return sort_equilibria(found)
+
+
+def _complete_pairs(
+    p_labels: NDArray[np.uint64], q_labels: NDArray[np.uint64], m: int, n: int
+) -> list[tuple[int, int]]:
+    """Index pairs ``(i, j)`` whose label masks cover all ``m + n`` labels.
+
+    When every vertex of ``P`` has exactly ``m`` labels and every vertex of ``Q``
+    exactly ``n`` (always so in a nondegenerate game), a pair covers all labels exactly
+    when ``q_labels[j]`` is the complement of ``p_labels[i]``: a sorted lookup. Otherwise
+    (degenerate games) all pairs are compared, a block of ``P`` at a time.
+    """
+    full = np.uint64((1 << (m + n)) - 1)
+    if np.all(popcount(p_labels) == m) and np.all(popcount(q_labels) == n):
+        order = np.argsort(q_labels)
+        ordered = q_labels[order]
+        want = p_labels ^ full
+        at = np.minimum(np.searchsorted(ordered, want), max(len(ordered) - 1, 0))
+        hit = np.flatnonzero(ordered[at] == want) if len(ordered) else np.zeros(0, np.intp)
+        return [(int(i), int(order[at[i]])) for i in hit]
+    pairs: list[tuple[int, int]] = []
+    block = max(1, MATCH_BLOCK // max(1, len(q_labels)))
+    for lo in range(0, len(p_labels), block):
+        rows, cols = np.nonzero((p_labels[lo : lo + block, None] | q_labels[None, :]) == full)
+        pairs.extend(zip((lo + rows).tolist(), cols.tolist(), strict=True))
+    return pairs
 
 
 def pure_equilibria(game: NormalFormGame) -> list[Equilibrium]:

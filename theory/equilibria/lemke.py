@@ -68,6 +68,37 @@ PIVOT_LIMIT = "pivot limit"
 TIME_LIMIT = "time limit"
 
 
+def lexicographic_ratio_row(matrix: FloatArray, entering: int, slack: NDArray[np.intp]) -> int:
+    """The leaving row of ``[T | rhs]`` when ``entering`` enters: the minimum ratio
+    ``rhs / T[:, entering]`` over positive entries, ties broken lexicographically by
+    the rows of the basis inverse (the ``slack`` columns) divided by the pivot entry."""
+    column = matrix[:, entering]
+    rows = np.flatnonzero(column > PIVOT_TOL)
+    if len(rows) == 0:
+        raise NumericalError(
+            "Lemke-Howson met an unbounded ray; the best-response polytope is not "
+            "bounded, which cannot happen for positive payoffs (a numerical failure)."
+        )
+    pivots = column[rows]
+    # Plain ratio test first; the lexicographic keys (basis-inverse rows) are only
+    # built for the rows tied on it, which is rare and keeps a pivot O(rows).
+    ratios = matrix[rows, -1] / pivots
+    best = ratios.min()
+    near = ratios <= best + LEX_TOL * max(1.0, abs(best))
+    rows, pivots = rows[near], pivots[near]
+    if len(rows) == 1:
+        return int(rows[0])
+    keys = matrix[np.ix_(rows, slack)] / pivots[:, None]
+    for c in range(keys.shape[1]):
+        values = keys[:, c]
+        best = values.min()
+        near = values <= best + LEX_TOL * max(1.0, abs(best))
+        rows, keys = rows[near], keys[near]
+        if len(rows) == 1:
+            break
+    return int(rows[0])
+
+
 class _Tableau:
     """Dictionary ``basic = rhs - sum(T[:, j] * nonbasic_j)`` kept as ``[T | rhs]``.
 
@@ -82,31 +113,7 @@ class _Tableau:
         self.slack = slack
 
     def ratio_row(self, entering: int) -> int:
-        column = self.matrix[:, entering]
-        rows = np.flatnonzero(column > PIVOT_TOL)
-        if len(rows) == 0:
-            raise NumericalError(
-                "Lemke-Howson met an unbounded ray; the best-response polytope is not "
-                "bounded, which cannot happen for positive payoffs (a numerical failure)."
-            )
-        pivots = column[rows]
-        # Plain ratio test first; the lexicographic keys (basis-inverse rows) are only
-        # built for the rows tied on it, which is rare and keeps a pivot O(rows).
-        ratios = self.matrix[rows, -1] / pivots
-        best = ratios.min()
-        near = ratios <= best + LEX_TOL * max(1.0, abs(best))
-        rows, pivots = rows[near], pivots[near]
-        if len(rows) == 1:
-            return int(rows[0])
-        keys = self.matrix[np.ix_(rows, self.slack)] / pivots[:, None]
-        for c in range(keys.shape[1]):
-            values = keys[:, c]
-            best = values.min()
-            near = values <= best + LEX_TOL * max(1.0, abs(best))
-            rows, keys = rows[near], keys[near]
-            if len(rows) == 1:
-                break
-        return int(rows[0])
+        return lexicographic_ratio_row(self.matrix, entering, self.slack)
 
     def pivot(self, row: int, entering: int) -> int:
         T = self.matrix
@@ -336,25 +343,39 @@ class LemkeHowsonSearch:
 
     ``skipped`` maps a label to why its path was abandoned: :data:`PIVOT_LIMIT` (longer
     than ``max_pivots``; paths can be exponentially long) or :data:`TIME_LIMIT` (the
-    search's time budget ran out during or before it).
+    search's time budget ran out during or before it). ``unfinished`` is only used by
+    :func:`~theory.equilibria.lemke_graph.lemke_howson_graph`, which also follows paths
+    from the equilibria it finds: the number of those paths abandoned, by reason.
     """
 
     equilibria: list[Equilibrium]
     skipped: dict[int, str] = field(default_factory=dict)
     max_pivots: int = 0
     time_limit: float | None = None
+    unfinished: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every path the search set out to follow was followed to its end."""
+        return not self.skipped and not any(self.unfinished.values())
 
     def skipped_summary(self) -> str:
         """The skipped labels grouped by reason, e.g. ``"16, 28 (longer than 10000
         pivots); 40-199 (time limit 5 s)"``; empty when none was skipped."""
         parts = []
-        for reason, why in (
-            (PIVOT_LIMIT, f"longer than {self.max_pivots} pivots"),
-            (TIME_LIMIT, f"time limit {self.time_limit:g} s" if self.time_limit else "time"),
-        ):
+        reasons = {
+            PIVOT_LIMIT: f"longer than {self.max_pivots} pivots",
+            TIME_LIMIT: f"time limit {self.time_limit:g} s" if self.time_limit else "time",
+        }
+        for reason, why in reasons.items():
             labels = sorted(k for k, r in self.skipped.items() if r == reason)
             if labels:
                 parts.append(f"{_ranges(labels)} ({why})")
+        parts.extend(
+            f"{count} paths from found equilibria ({reasons.get(reason, reason)})"
+            for reason, count in sorted(self.unfinished.items())
+            if count
+        )
         return "; ".join(parts)
 
 

@@ -11,16 +11,23 @@ has optimum ``1 / v(M)`` with ``x = u v(M)`` a maximin strategy. Its dual,
 ``y = w v(M)`` and HiGHS returns it as the constraint marginals. One solve therefore
 yields both strategies; nashpy's ``linear_program`` solves two LPs, one per player.
 
-Large games (``m n >= RESTRICTED_MIN_ENTRIES``) first try a *restricted* LP: HiGHS's time
-grows steeply with the matrix size, and a random game uses about half of each player's
-strategies, so solving only the ~55% of rows and columns that a quick (~40 ms)
-regret-matching+ run ranks best, then checking every left-out
-strategy against the result, takes ~1.3 s instead of ~2.2 s at 1000x1000. The guess only
-chooses which LP to solve: the profile is accepted only when its duality gap on the
-*full* matrix is at most ``POLISH_ABOVE``; otherwise violators are added and the
-sub-game re-solved once, and failing that the full LP runs. (Solving only the square
-equalizer system on a guessed support is faster still, but RM+ misranks a few
-strategies near the boundary and a single wrong one makes that system useless.)
+Large games (``m n >= RESTRICTED_MIN_ENTRIES``) start from a guess. A quick
+regret-matching+ run (float32 products, ~500 iterations at 1000x1000) gives
+approximate strategies whose payoff vectors ``M ybar`` and ``xbar^T M`` rank every
+strategy; the best-ranked rows and columns, about as many as the estimated support
+size, form a basis of the LP (its kernel ``M[S, J]``) that is nearly optimal. The
+parametric self-dual simplex method of :mod:`theory.equilibria._selfdual` walks from
+it to the optimum, typically in 10-50 pivots at 1000x1000, each a few matrix-vector
+products, instead of solving the LP from scratch (HiGHS cannot be warm-started
+through scipy). If the walk gives up (its pivot budget, a numerically unsafe pivot),
+a *restricted* LP runs: the ~55% best-ranked rows and columns form a sub-game solved
+by HiGHS, and every left-out strategy is checked against the result; violators are
+added and the sub-game re-solved once, and failing that the full LP runs. Either way
+the guess only chooses where to look: the profile is accepted only when its duality
+gap on the *full* matrix is at most ``POLISH_ABOVE``. (Solving only the square
+equalizer system on the guessed support fails: RM+ misranks a few strategies near the
+boundary, and simultaneous corrections of the support oscillate; the simplex pivots
+fix them one at a time.)
 
 When the LP's answer leaves a duality gap above ``POLISH_ABOVE`` (on the rescaled
 matrix), it is *polished*: on the supports the LP found, the equalizer equations are
@@ -44,6 +51,7 @@ from scipy.sparse import csc_array
 
 from theory.equilibria._polytope import indifference_systems, positive_scaled
 from theory.equilibria._rm import duality_gap, regret_matching_plus
+from theory.equilibria._selfdual import solve_from_basis
 from theory.equilibria.best_response import VERIFY_TOL, normalize_profile
 from theory.errors import InvalidGameError, NumericalError, SolverTimeLimitError
 from theory.games import NormalFormGame
@@ -63,7 +71,11 @@ RESTRICTED_MIN_ENTRIES = 250_000
 # RM+ runs to this duality gap on the [1, 2] scale (~150-350 iterations at 1000x1000).
 GUESS_GAP = 2e-5
 GUESS_MAX_ITERS = 2_000
-# Candidate sets are this much larger than the estimated support, plus a few strategies.
+# The simplex walk starts from a kernel this much larger than the estimated support
+# (the estimate runs ~2% short: measured on random 600x600 to 1500x1500 games, this
+# factor needs the fewest pivots, ~10-50 instead of 10-60 without it).
+GUESS_SUPPORT_FACTOR = 1.02
+# LP candidate sets are this much larger than the estimated support, plus a few.
 CANDIDATE_FACTOR = 1.12
 CANDIDATE_EXTRA = 8
 RESTRICTED_ROUNDS = 2
@@ -208,29 +220,47 @@ def _lp_strategies(M: FloatArray, time_limit: float | None) -> tuple[FloatArray,
 def _restricted_strategies(
     M: FloatArray, deadline: float | None
 ) -> tuple[FloatArray, FloatArray] | None:
-    """Optimal strategies of ``M`` from LPs on a guessed sub-game, or ``None`` to fall back.
+    """Optimal strategies of ``M`` from a guess of the supports, or ``None`` to fall back.
 
-    RM+ (a few tens of ms) gives approximate strategies whose payoff vectors ``M ybar``
-    and ``xbar^T M`` rank the strategies; the best-ranked rows and columns, a little more
-    than the estimated support size, form a sub-game that is solved exactly by the LP.
+    RM+ gives approximate strategies whose payoff vectors ``M ybar`` and ``xbar^T M``
+    rank the strategies. First the simplex walk of :mod:`theory.equilibria._selfdual`
+    starts from the basis whose kernel is the best-ranked rows and columns, as many as
+    the estimated support size; if it gives up, the best-ranked rows and columns, a
+    little more than the estimated support size, form a sub-game solved by the LP.
     Its solution, padded with zeros, is an equilibrium of the full game exactly when no
     row outside earns more than the sub-game's maximum and no column outside less than
     its minimum (the full duality gap is checked). Violators are added and the sub-game
     re-solved (double oracle) for at most ``RESTRICTED_ROUNDS`` LPs; then ``None``.
     """
     m, n = M.shape
-    x_bar, y_bar, _ = regret_matching_plus(M, GUESS_GAP, GUESS_MAX_ITERS, deadline)
+    # RM+ only ranks strategies, so float32 products do: they halve the memory traffic
+    # of its ~1,000 matrix-vector products, which dominates its time; single-threaded
+    # products do not stall on a loaded machine (see _rm.matvec).
+    x_bar, y_bar, _ = regret_matching_plus(
+        M.astype(np.float32), GUESS_GAP, GUESS_MAX_ITERS, deadline, single_threaded=True
+    )
     row_score, col_score = M @ y_bar, x_bar @ M
     guess_gap = float(row_score.max() - col_score.min())
     support = max(
         int(np.count_nonzero(row_score >= row_score.max() - 2 * guess_gap)),
         int(np.count_nonzero(col_score <= col_score.min() + 2 * guess_gap)),
     )
+    row_order, col_order = np.argsort(-row_score), np.argsort(col_score)
+    # First the simplex method from the basis whose kernel is the guessed supports
+    # (a few dozen pivots when the guess is good; see _selfdual).
+    guess = min(int(GUESS_SUPPORT_FACTOR * support), m, n)
+    walked = solve_from_basis(M, row_order[:guess], col_order[:guess], deadline)
+    if walked is not None:
+        x, y = walked
+        if duality_gap(M, x, y) > POLISH_ABOVE:
+            x, y = _equalizer_polish(M, x, y)
+        if duality_gap(M, x, y) <= POLISH_ABOVE:
+            return x, y
     k = int(CANDIDATE_FACTOR * support) + CANDIDATE_EXTRA
     if k >= 0.8 * min(m, n):
         return None  # the sub-game would cost nearly as much as the full LP
-    rows = np.sort(np.argsort(-row_score)[:k])
-    cols = np.sort(np.argsort(col_score)[:k])
+    rows = np.sort(row_order[:k])
+    cols = np.sort(col_order[:k])
     for _ in range(RESTRICTED_ROUNDS):
         remaining = None if deadline is None else deadline - time.perf_counter()
         if remaining is not None and remaining <= 0:
@@ -269,8 +299,9 @@ def solve_zero_sum(
     expected for a finite matrix; it guards against solver failures), and
     :class:`SolverTimeLimitError` if
     HiGHS does not finish within ``time_limit`` seconds (default: no limit). Games with
-    at least ``RESTRICTED_MIN_ENTRIES`` payoffs first try the verified restricted LP of
-    the module docstring; the result is exact to the same tolerance either way.
+    at least ``RESTRICTED_MIN_ENTRIES`` payoffs first try the verified simplex walk from
+    an RM+ guess, then the restricted LP, of the module docstring; the result is exact
+    to the same tolerance either way.
     """
     matrix = as_matrix(A)
     low, high = float(matrix.min()), float(matrix.max())
