@@ -211,6 +211,7 @@ def _wins(
         if not round_robin:
             a, b = f"{first}:{a}", f"{second}:{b}"
         diff = cell.rewards[:, 0] - cell.rewards[:, 1]
+        diff = diff[~np.isnan(diff)]  # a missing reward is no game, not a tie
         scores = np.where(diff > 0, 1.0, np.where(diff < 0, 0.0, 0.5))
         out.extend((a, b, float(s)) for s in scores)
     return out

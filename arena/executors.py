@@ -52,6 +52,7 @@ class Finished:
     record: dict[str, Any]
     labels: dict[str, str]
     error: str | None = None
+    transient: bool = False  # never played (its agent was disabled): not to be stored
 
 
 class AgentPool:
@@ -160,7 +161,7 @@ class AgentPool:
         ):
             item: WorkItem = result.index
             if result.error is not None:
-                yield Finished(item, {}, {}, {}, result.error)
+                yield Finished(item, {}, {}, {}, result.error, result.transient)
                 continue
             labels = {}
             for seat, spec_string in item.matchup.items():

@@ -73,6 +73,7 @@ class EpisodeResult:
     record: dict[str, Any]
     first_actions: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    transient: bool = False  # not played at all (an agent was disabled): do not record it
 
 
 class AgentTimeout(Exception):
@@ -96,6 +97,7 @@ class _Slot:
         "seed",
         "streams",
         "totals",
+        "transient",
     )
 
     def __init__(self, env: Any, raw: Any = None) -> None:
@@ -112,6 +114,7 @@ class _Slot:
         self.obs: dict[str, Any] = {}
         self.live = False
         self.error: str | None = None
+        self.transient = False
 
 
 class _Seeder:
@@ -264,11 +267,13 @@ class _Runner(ABC):
         slot.index, slot.seed, slot.agents = job.key, int(job.seed), job.agents
         slot.first = {}
         slot.error = None
+        slot.transient = False
         self.seeder.start(slot)
         slot.live = True
         for agent in job.agents.values():
             if id(agent) in self.dead:
                 self.fail([slot], self.dead[id(agent)])
+                slot.transient = True
                 return
         if not self.record_errors:
             self.reset(slot)
@@ -304,7 +309,9 @@ class _Runner(ABC):
 
     def finish(self, slot: _Slot) -> EpisodeResult:
         if slot.error is not None:
-            result = EpisodeResult(slot.index, slot.seed, {}, {}, slot.first, slot.error)
+            result = EpisodeResult(
+                slot.index, slot.seed, {}, {}, slot.first, slot.error, slot.transient
+            )
             # A game that failed mid-step may be in any state: give the slot a fresh env.
             fresh = self._new_slot()
             slot.env, slot.raw = fresh.env, fresh.raw

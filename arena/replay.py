@@ -148,7 +148,7 @@ def import_play_run(store: Store, run: Path) -> int:
             identity = agent_identity(spec, description)
             identities[(seat, spec)] = store.put_agent(identity)
     metrics = game.episode_metrics
-    added = 0
+    before = store.episode_count()
     with (run / "episodes.jsonl").open(encoding="utf-8") as lines:
         for line in lines:
             record = json.loads(line)
@@ -166,6 +166,4 @@ def import_play_run(store: Store, run: Path) -> int:
                 labels=record.get("labels"),
                 source=f"play:{run.name}",
             )
-            added += 1
-    store.flush()
-    return added
+    return store.episode_count() - before

@@ -42,6 +42,7 @@ class TournamentSpec:
     adaptive: bool = False  # ResponseGraphUCB: play episodes where they change the ranking
     adaptive_delta: float = 0.1
     min_episodes: int = 10  # per cell, before adaptive sampling starts
+    adaptive_sigma: float | None = None  # set once from the min-episodes phase
     identities: dict[str, str] = field(default_factory=dict)  # spec -> agent id
     judge_id: str | None = None
 
@@ -144,8 +145,8 @@ def cell_samples(folder: Path) -> tuple[TournamentSpec, GameSpec, list[CellSampl
             metric_values: dict[str, array[float]] = {name: array("d") for name in names}
             failed = 0
             for ep in store.iter_episodes([cell_id]):
-                if ep.episode >= spec.episodes:
-                    continue  # a larger earlier run of the same cell: keep the spec's size
+                if not 0 <= ep.episode < spec.episodes:
+                    continue  # not one of this tournament's seeds (e.g. an imported run's)
                 if ep.status != "ok":
                     failed += 1
                     continue

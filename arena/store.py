@@ -496,14 +496,23 @@ class Store:
         ):
             yield int(episode)
 
-    def counts(self) -> dict[int, tuple[int, int]]:
-        """cell id -> (ok episodes, failed episodes)."""
+    def counts(self, below: int | None = None) -> dict[int, tuple[int, int]]:
+        """cell id -> (ok episodes, failed episodes); with ``below``, only episode indexes
+        ``0 <= i < below`` count (a tournament's own seeds; an imported run may hold
+        others)."""
         out: dict[int, tuple[int, int]] = {}
+        limit = (1 << 62) if below is None else int(below)
         for cell_id, ok, failed in self.db.execute(
-            "SELECT cell_id, SUM(status='ok'), SUM(status='failed') FROM episodes GROUP BY cell_id"
+            "SELECT cell_id, SUM(status='ok'), SUM(status='failed') FROM episodes "
+            "WHERE episode >= 0 AND episode < ? GROUP BY cell_id",
+            (limit,),
         ):
             out[int(cell_id)] = (int(ok), int(failed))
         return out
+
+    def episode_count(self) -> int:
+        self.flush()
+        return int(self.db.execute("SELECT COUNT(*) FROM episodes").fetchone()[0])
 
     def failures(self, cell_id: int, limit: int = 5) -> list[tuple[int, str]]:
         return [

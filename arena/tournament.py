@@ -339,7 +339,7 @@ def run_tournament(
         # adaptive: every cell gets min_episodes first, then ResponseGraphUCB decides
         target = min(spec.min_episodes, spec.episodes) if spec.adaptive else spec.episodes
         cells: list[tuple[int, dict[str, str]]] = []
-        counts = store.counts()
+        counts = store.counts(below=target)
         failed_cells = []
         for matchup in matchups:
             key = context.cell_key(matchup)
@@ -437,6 +437,8 @@ def _play(
     played = failures = 0
     for done in executor.run(items):
         item = done.item
+        if done.transient:
+            continue  # not played (its agent was disabled): left missing, a resume plays it
         if done.error is not None:
             failures += 1
             store.add(
@@ -489,7 +491,12 @@ def _adaptive(
     _, _, samples = cell_samples(context.folder)
     rewards = [c.rewards for c in samples if c.n]
     values = np.concatenate(rewards) if rewards else np.zeros((1, 2))
-    sigma = max(float(np.nanmax(values) - np.nanmin(values)) / 2.0, 1e-3)
+    if spec.adaptive_sigma is None:
+        # fixed once, from the min-episodes phase, and saved: a resumed run must use the
+        # same confidence bounds as an uninterrupted one
+        spec.adaptive_sigma = max(float(np.nanmax(values) - np.nanmin(values)) / 2.0, 1e-3)
+        save_spec(context.folder, spec)
+    sigma = spec.adaptive_sigma
     if spec.mode == "round-robin":
         ucb = ResponseGraphUCB(spec.roster(first), delta=spec.adaptive_delta, sigma=sigma)
     else:

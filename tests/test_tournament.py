@@ -187,15 +187,22 @@ def test_an_agent_that_raises_or_hangs_fails_its_episodes_and_the_tournament_goe
         agent_timeout=0.3,
     )
     result = run_tournament(folder)
-    assert result.played == 18 and result.failed == 12
     _, _, cells = cell_samples(folder)
     by_defender = {c.matchup["defender"]: c for c in cells}
     assert by_defender["scripted:keyword-filter"].n == 6
     boom = by_defender["testboom:x"]
     assert boom.n == 0 and boom.failed == 6
     assert "raised RuntimeError: weights on fire" in boom.failures[0][1]
-    assert "timed out after 0.3 s" in by_defender["testsleepy:x"].failures[0][1]
-    # failed episodes are kept, not replayed, unless asked
+    sleepy = by_defender["testsleepy:x"]
+    assert "timed out after 0.3 s" in sleepy.failures[0][1]
+    # the games in flight when it timed out failed; its later games were never played
+    # (it was disabled) and are left missing, so they are not stored as failures
+    assert 1 <= sleepy.failed < 6 and sleepy.n == 0
+    assert result.played == 6 + 6 + sleepy.failed and result.failed == 6 + sleepy.failed
+    # a resume plays the missing ones (and the hang fails them again); recorded failures
+    # are kept, not replayed, unless asked
+    again = run_tournament(folder)
+    assert again.played == 6 - sleepy.failed
     assert run_tournament(folder).played == 0
 
 
@@ -404,3 +411,26 @@ def test_a_schema_1_store_is_migrated_in_place(tmp_path: Path) -> None:
         assert store.schema_version == 2
         store.write_plan(1, [(1, 0)])
         assert store.last_plan() == (1, [(1, 0)])
+
+
+def test_imported_episodes_outside_the_tournaments_seeds_do_not_count(tmp_path: Path) -> None:
+    result = play(
+        PlayConfig(
+            env="attack_defense",
+            seats={"attacker": ATTACKERS[:1], "defender": list(DEFENDERS)},
+            episodes=6,
+            first_episode=10,  # seeds 10..15: not episodes 0..5 of the tournament below
+        ),
+        runs_dir=tmp_path / "runs",
+        run_name="late",
+    )
+    assert result.run_dir is not None
+    folder = _tournament(
+        tmp_path / "t", seats={"attacker": ATTACKERS[:1], "defender": DEFENDERS}, episodes=6
+    )
+    with Store(folder / "store.sqlite") as store:
+        assert import_play_run(store, result.run_dir) == 6
+        assert import_play_run(store, result.run_dir) == 0  # nothing new the second time
+    assert run_tournament(folder).played == 6
+    _, _, cells = cell_samples(folder)
+    assert [c.n for c in cells] == [6] and list(cells[0].episodes) == list(range(6))
