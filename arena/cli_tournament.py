@@ -86,7 +86,13 @@ def tournament(
     drop: Annotated[
         list[str] | None, typer.Option(help="SEAT=SPEC to drop (its episodes stay stored).")
     ] = None,
-    episodes: Annotated[int, typer.Option(help="Episodes per cell.")] = 100,
+    episodes: Annotated[
+        int | None,
+        typer.Option(
+            help="Episodes per cell (default 100). On an existing tournament, a larger "
+            "number plays the extra episodes in every cell."
+        ),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="The tournament folder to create.")] = None,
     seed: Annotated[int, typer.Option(help="Run seed; episode i of every cell plays seed+i.")] = 0,
     batch_size: Annotated[int, typer.Option(help="Games in flight at once.")] = 64,
@@ -130,7 +136,13 @@ def tournament(
     """
     import json
 
-    from arena.tournament import TournamentSpec, create, load_spec, run_tournament
+    from arena.tournament import (
+        TournamentSpec,
+        create,
+        extend_episodes,
+        load_spec,
+        run_tournament,
+    )
 
     folder = Path(target)
     additions = _seat_options(
@@ -145,6 +157,8 @@ def tournament(
                 f"{target!r} is already a tournament; rosters are changed with --add-SEAT.",
                 f"e.g. arena tournament {target} --add-defender SPEC.",
             )
+        if episodes is not None:
+            extend_episodes(folder, episodes)
     else:
         if folder.exists() and folder.is_dir() and any(folder.iterdir()):
             raise ArenaError(
@@ -177,7 +191,7 @@ def tournament(
                 env=target,
                 seats=seats,
                 mode="round-robin" if "players" in seats else "cross",
-                episodes=episodes,
+                episodes=100 if episodes is None else episodes,
                 seed=seed,
                 batch_size=batch_size,
                 judge=judge,

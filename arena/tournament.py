@@ -68,6 +68,7 @@ __all__ = [
     "change_roster",
     "check_spec",
     "create",
+    "extend_episodes",
     "load_spec",
     "run_tournament",
     "save_spec",
@@ -284,6 +285,27 @@ def change_roster(
         roster = spec.seats.setdefault(seat, [])
         roster.extend(s for s in specs if s not in roster)
     check_spec(spec, game)
+    return spec
+
+
+def extend_episodes(folder: Path, episodes: int) -> TournamentSpec:
+    """Raise the episodes per cell of an existing tournament (the extra seeds play next).
+
+    Fewer than before is refused: the store keeps every episode, and a report over a
+    subset of seeds would silently differ from the tournament's own.
+    """
+    spec = load_spec(folder)
+    if episodes == spec.episodes:
+        return spec
+    if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < spec.episodes:
+        raise ArenaError(
+            f"This tournament plays {spec.episodes} episodes per cell; --episodes {episodes} "
+            "would not extend it.",
+            f"pass more than {spec.episodes}, or start a new --out for a smaller one.",
+        )
+    spec.episodes = episodes
+    check_spec(spec, load_game(spec.env))
+    save_spec(folder, spec)
     return spec
 
 

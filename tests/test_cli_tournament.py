@@ -34,6 +34,10 @@ def test_start_add_resume_report_replay_export(tmp_path: Path, cli: CliRunner) -
     assert "played 16 episodes (0 failed) in 2 of 4 cells; 2 cells were complete" in out
     code, out, err = cli(["tournament", str(folder), "--no-report"])
     assert code == 0 and "played 0 episodes" in out
+    code, out, err = cli(["tournament", str(folder), "--episodes", "10", "--no-report"])
+    assert code == 0 and "played 8 episodes (0 failed) in 4 of 4 cells" in out, err
+    code, out, err = cli(["tournament", str(folder), "--episodes", "9", "--no-report"])
+    assert code == 2 and "would not extend it" in err
     code, out, err = cli(["report", str(folder), "--bootstrap", "20"])
     assert code == 0, err
     assert "decode-then-filter" in (folder / "report.md").read_text()
@@ -42,7 +46,7 @@ def test_start_add_resume_report_replay_export(tmp_path: Path, cli: CliRunner) -
     assert "reproduced" in out
     code, out, err = cli(["store", str(folder), "--export", str(tmp_path / "all.csv")])
     assert code == 0, err
-    assert len((tmp_path / "all.csv").read_text().splitlines()) == 33
+    assert len((tmp_path / "all.csv").read_text().splitlines()) == 41
     spec = json.loads((folder / "tournament.json").read_text())
     assert spec["seats"]["defender"] == ["scripted:keyword-filter", "scripted:decode-then-filter"]
 
