@@ -22,9 +22,11 @@ this run. What each adapter reads (``docs/claims.md#runs-to-claims``):
     The defender does not see the attack (simultaneous moves), so a ``FAIL`` says the
     played profile is not pointwise safe, as no SPNE of the sequential game would be.
 
-* **RAPO** claims read a (k, t) sweep of measured refusal rates. The strategy game's
-  risk model *is* RAPO's formula, so checking RAPO on it is circular; other runs have no
-  (k, t) sweep. The empirical RAPO verdict waits for measured model behaviour.
+* **RAPO** claims read a (k, t) sweep of measured refusal rates: a run folder written by
+  ``arena sweep rapo`` (manifest ``kind: "rapo_sweep"``, ``records.jsonl`` with one
+  ``{"k", "t", "refused", ...}`` line per trial) goes to every RAPO claim as it is (the
+  claims read only ``k``, ``t`` and ``refused``). The strategy game's risk model *is*
+  RAPO's formula, so checking RAPO on it is circular; play runs have no (k, t) sweep.
 * every other claim: no adapter for the run's environment.
 
 Reads only the run folder; imports ``theory`` and ``envs`` (never ``arena``).
@@ -51,6 +53,7 @@ from theory.claims import (
 __all__ = [
     "ClaimOnRun",
     "claims_for_episodes",
+    "claims_for_rapo_sweep",
     "claims_for_run",
     "format_verdict",
     "load_run",
@@ -65,6 +68,12 @@ MAGIC_CLAIMS = ("magic.thm3.2", "magic.thm3.2.contrast")
 #: MAGIC's reward table (paper eq. 7-9 defaults), applied to strategy-game outcomes
 MAGIC_R_HARM = 1.0
 MAGIC_R_REF = 0.5
+
+#: manifest ``kind`` of an ``arena sweep rapo`` run (arena.sweep.KIND; not imported here)
+RAPO_SWEEP = "rapo_sweep"
+RAPO_SWEEP_RECORDS = "records.jsonl"
+#: the RAPO claims whose empirical check reads {k, t, refused} trial records
+RAPO_KT_CLAIMS = ("rapo.thm3.1", "rapo.thm3.1.general", "rapo.thm3.1.correlated-masking")
 
 RAPO_CIRCULAR = (
     "cannot read: the strategy game's risk model is RAPO's formula, so checking RAPO on it "
@@ -216,8 +225,86 @@ def claims_for_run(
     not a run, or a line of ``episodes.jsonl`` that is not JSON, raises
     :class:`ArenaError`; a record lacking what an adapter reads gives that claim's line.
     """
-    manifest, episodes = load_run(Path(run_dir))
+    run_dir = Path(run_dir)
+    sweep = _load_rapo_sweep(run_dir)
+    if sweep is not None:
+        return claims_for_rapo_sweep(sweep, claim_id, tol, alpha)
+    manifest, episodes = load_run(run_dir)
     return claims_for_episodes(str(manifest.get("env", "unknown")), episodes, claim_id, tol, alpha)
+
+
+def _load_rapo_sweep(run_dir: Path) -> list[dict[str, Any]] | None:
+    """The records of an ``arena sweep rapo`` run, or ``None`` if ``run_dir`` is not one."""
+    try:
+        manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # load_run reports it
+    if not isinstance(manifest, dict) or manifest.get("kind") != RAPO_SWEEP:
+        return None
+    try:
+        lines = (run_dir / RAPO_SWEEP_RECORDS).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError as exc:
+        raise ArenaError(
+            f"{str(run_dir)!r} is a RAPO sweep without {RAPO_SWEEP_RECORDS}.",
+            "re-run `arena sweep rapo`; a corrupted run cannot be checked.",
+        ) from exc
+    records: list[dict[str, Any]] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            raise ArenaError(
+                f"{str(run_dir)!r}: {RAPO_SWEEP_RECORDS} line {number} is not JSON ({exc}).",
+                "re-run `arena sweep rapo`; a corrupted run cannot be checked.",
+            ) from exc
+        if not isinstance(record, dict):
+            raise ArenaError(
+                f"{str(run_dir)!r}: {RAPO_SWEEP_RECORDS} line {number} is not a JSON object.",
+                "re-run `arena sweep rapo`; a corrupted run cannot be checked.",
+            )
+        records.append(record)
+    return records
+
+
+def _rapo_on_sweep(
+    claim_id: str, records: Sequence[Mapping[str, Any]], tol: float, alpha: float
+) -> CheckResult | str:
+    if not records:
+        return "cannot read: the sweep has no trials"
+    try:
+        result = get_claim(claim_id).check_empirical(records, tol, alpha)
+    except (RecordSchemaError, ClaimUsageError) as exc:
+        return f"cannot read: {exc}"
+    evidence = dict(result.evidence)
+    evidence.setdefault("n", len(records))
+    evidence.setdefault("interval", None)
+    return replace(result, evidence=evidence)
+
+
+def claims_for_rapo_sweep(
+    records: Sequence[Mapping[str, Any]],
+    claim_id: str | None = None,
+    tol: float = 0.05,
+    alpha: float = 0.05,
+) -> list[ClaimOnRun]:
+    """Each claim's verdict on a RAPO (k, t) sweep's trial records (``arena sweep rapo``).
+
+    The RAPO claims that read ``{k, t, refused}`` (:data:`RAPO_KT_CLAIMS`) get the records
+    as they are; every other claim gives one line on why it cannot read them.
+    """
+    claims = [get_claim(claim_id)] if claim_id is not None else all_claims()
+    rows: list[ClaimOnRun] = []
+    for claim in claims:
+        if claim.id in RAPO_KT_CLAIMS:
+            rows.append((claim.id, _rapo_on_sweep(claim.id, records, tol, alpha)))
+        elif claim.id.startswith("rapo."):
+            rows.append((claim.id, f"cannot read: {claim.id} reads steps-to-refusal records, "
+                                   "not a (k, t) refusal sweep"))  # fmt: skip
+        else:
+            rows.append((claim.id, f"no adapter for {RAPO_SWEEP} runs"))
+    return rows
 
 
 def claims_for_episodes(

@@ -19,6 +19,7 @@ import typer
 from rich.table import Table
 
 from arena.cli_play import build_play_app
+from arena.cli_sweep import sweep_app
 from arena.cli_theory import theory_app
 from arena.cli_tournament import register_tournament_commands
 from arena.cli_train import train_app
@@ -46,6 +47,7 @@ app = typer.Typer(
 )
 app.add_typer(theory_app, name="theory")
 app.add_typer(train_app, name="train")
+app.add_typer(sweep_app, name="sweep")
 app.add_typer(build_play_app(), name="play")
 register_tournament_commands(app)
 tiny_app = typer.Typer(
