@@ -30,86 +30,23 @@ Importing this module registers the kind; ``agents.registry`` imports it lazily.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
-
-from agents.backends.base import SamplingParams
 from agents.base import AgentContext
-from agents.generators import GeneratorSpec, acquire_generator, generator_options
 from agents.llm import LLMAgent
+from agents.llm_kind import SAMPLING_OPTIONS, make_llm_agent
 from agents.registry import register_agent_kind
 from envs.errors import ArenaError
 
-#: The agent's own options; the generator's loader options are added from the registry.
-SAMPLING_OPTIONS = ("temperature", "top_p", "max_new_tokens", "seed", "system")
 OPTIONS = (*SAMPLING_OPTIONS, "device", "dtype", "batch_size")
-T = TypeVar("T")
-
-
-def _option(
-    options: Mapping[str, str], name: str, parse: Callable[[str], T], what: str
-) -> T | None:
-    if name not in options:
-        return None
-    raw = options[name]
-    try:
-        return parse(raw)
-    except ValueError:
-        raise ArenaError(
-            f"Option {name}={raw!r} of the hf agent is not {what}.",
-            f"write {name} as {what}, e.g. ?{name}={_EXAMPLES[name]}.",
-        ) from None
-
-
-_EXAMPLES = {
-    "temperature": "0.7",
-    "top_p": "0.9",
-    "max_new_tokens": "64",
-    "seed": "0",
-}
 
 
 def make_hf_agent(argument: str, context: AgentContext) -> LLMAgent:
-    """Factory for ``hf:ARG``: acquire the shared model and wrap it in an :class:`LLMAgent`.
-
-    Sampling options are checked before the model is acquired, so a typo fails fast.
-    """
-    options = dict(context.options)
-    loader_options = generator_options("hf")
-    allowed = (*SAMPLING_OPTIONS, *loader_options)
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        raise ArenaError(
-            f"Unknown option(s) {', '.join(unknown)} for the hf agent.",
-            f"use any of: {', '.join(allowed)}.",
-        )
+    """Factory for ``hf:ARG``: acquire the shared model and wrap it in an :class:`LLMAgent`."""
     if not argument:
         raise ArenaError(
             "The hf agent needs a model: hf: was given nothing after the colon.",
             "write hf:tiny, hf:PATH/TO/CHECKPOINT or hf:OWNER/NAME.",
         )
-
-    sampling_kwargs: dict[str, Any] = {}
-    for name, parse, what in (
-        ("temperature", float, "a number"),
-        ("top_p", float, "a number"),
-        ("max_new_tokens", int, "a whole number"),
-    ):
-        value = _option(options, name, parse, what)
-        if value is not None:
-            sampling_kwargs[name] = value
-    seed = _option(options, "seed", int, "a whole number")
-    sampling_kwargs["seed"] = context.seed if seed is None else seed
-    try:
-        sampling = SamplingParams(**sampling_kwargs)
-    except ArenaError as exc:  # name it as the option the user wrote
-        raise ArenaError(f"Bad option for the hf agent: {exc.message}", exc.fix) from None
-
-    spec = GeneratorSpec("hf", argument, {k: v for k, v in options.items() if k in loader_options})
-    generator = acquire_generator(spec)
-    return LLMAgent(
-        generator, sampling=sampling, system_prompt=options.get("system"), seed_salt=seed
-    )
+    return make_llm_agent("hf", argument, context)
 
 
 register_agent_kind(

@@ -38,37 +38,14 @@ Importing this module registers the agent kind and (through the backend module) 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
-
 import agents.backends.openai  # noqa: F401 - registers the openai generator kind
-from agents.backends.base import SamplingParams
 from agents.base import AgentContext
-from agents.generators import GeneratorSpec, acquire_generator, generator_options
 from agents.llm import LLMAgent
+from agents.llm_kind import make_llm_agent
 from agents.registry import register_agent_kind
 from envs.errors import ArenaError
 
-#: The agent's own options; the generator's loader options are added from the registry.
-SAMPLING_OPTIONS = ("temperature", "top_p", "max_new_tokens", "seed", "system")
 _SECRET_OPTIONS = ("api_key", "key", "token", "password")
-_EXAMPLES = {"temperature": "0.7", "top_p": "0.9", "max_new_tokens": "64", "seed": "0"}
-T = TypeVar("T")
-
-
-def _option(
-    options: Mapping[str, str], name: str, parse: Callable[[str], T], what: str
-) -> T | None:
-    if name not in options:
-        return None
-    raw = options[name]
-    try:
-        return parse(raw)
-    except ValueError:
-        raise ArenaError(
-            f"Option {name}={raw!r} of the openai agent is not {what}.",
-            f"write {name} as {what}, e.g. ?{name}={_EXAMPLES[name]}.",
-        ) from None
 
 
 def make_openai_agent(argument: str, context: AgentContext) -> LLMAgent:
@@ -77,8 +54,7 @@ def make_openai_agent(argument: str, context: AgentContext) -> LLMAgent:
     Options are checked before anything is acquired (nothing is contacted either: an
     unreachable server shows up at the first move, as one clear error).
     """
-    options = dict(context.options)
-    secrets = sorted(set(options) & set(_SECRET_OPTIONS))
+    secrets = sorted(set(context.options) & set(_SECRET_OPTIONS))
     if secrets:
         raise ArenaError(
             f"The openai agent does not take an API key in its spec (got option "
@@ -86,38 +62,7 @@ def make_openai_agent(argument: str, context: AgentContext) -> LLMAgent:
             "put the key in the environment variable OPENAI_API_KEY, or in another one "
             "named with ?api_key_env=NAME.",
         )
-    loader_options = generator_options("openai")
-    allowed = (*SAMPLING_OPTIONS, *loader_options)
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        raise ArenaError(
-            f"Unknown option(s) {', '.join(unknown)} for the openai agent.",
-            f"use any of: {', '.join(allowed)}.",
-        )
-
-    sampling_kwargs: dict[str, Any] = {}
-    for name, parse, what in (
-        ("temperature", float, "a number"),
-        ("top_p", float, "a number"),
-        ("max_new_tokens", int, "a whole number"),
-    ):
-        value = _option(options, name, parse, what)
-        if value is not None:
-            sampling_kwargs[name] = value
-    seed = _option(options, "seed", int, "a whole number")
-    sampling_kwargs["seed"] = context.seed if seed is None else seed
-    try:
-        sampling = SamplingParams(**sampling_kwargs)
-    except ArenaError as exc:  # name it as the option the user wrote
-        raise ArenaError(f"Bad option for the openai agent: {exc.message}", exc.fix) from None
-
-    spec = GeneratorSpec(
-        "openai", argument, {k: v for k, v in options.items() if k in loader_options}
-    )
-    generator = acquire_generator(spec)  # checks the URL and loader options
-    return LLMAgent(
-        generator, sampling=sampling, system_prompt=options.get("system"), seed_salt=seed
-    )
+    return make_llm_agent("openai", argument, context)  # acquiring checks the URL
 
 
 register_agent_kind(
