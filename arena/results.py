@@ -15,10 +15,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from arena.store import CellKey, Store
+from arena.store import CellKey, Store, env_id_of
 from envs import load_game
 from envs.errors import ArenaError
-from envs.game_spec import GameSpec, config_to_dict
+from envs.game_spec import GameSpec
 
 SPEC_FILE = "tournament.json"
 STORE_FILE = "store.sqlite"
@@ -180,7 +180,7 @@ def _cell_ids(
     from envs.game_spec import config_hash as _hash
 
     env_config = game.config(spec.env_config)
-    env_id = store.put_env(game.name, config_to_dict(env_config), _hash(env_config))
+    env_id = env_id_of(game.name, _hash(env_config))  # a reader computes it, never writes
     judge_id = spec.judge_id
     out: list[tuple[dict[str, str], int | None]] = []
     for matchup in spec.cells(game):

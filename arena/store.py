@@ -156,6 +156,11 @@ def _hashes(description: Any) -> list[str]:
     return found
 
 
+def env_id_of(env: str, config_sha256: str) -> str:
+    """The store id of an environment and config (what readers look cells up by)."""
+    return sha256_of({"env": env, "config": config_sha256})[:20]
+
+
 @dataclass(frozen=True)
 class AgentIdentity:
     """Who sat in a seat: the spec plus the hash of what it loaded (weights, a table)."""
@@ -303,7 +308,7 @@ class Store:
 
     # ------------------------------------------------------------------ identities
     def put_env(self, env: str, config: Mapping[str, Any], config_sha256: str) -> str:
-        env_id = sha256_of({"env": env, "config": config_sha256})[:20]
+        env_id = env_id_of(env, config_sha256)
         self.db.execute(
             "INSERT OR IGNORE INTO envs VALUES (?, ?, ?)", (env_id, env, canonical_json(config))
         )
