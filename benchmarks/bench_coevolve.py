@@ -17,7 +17,7 @@ on one intra-op thread; see ``agents.backends.hf._limit_threads_for_small_models
   first step; they are reported separately (phase set-up), not per step.
 * **Bare TRL**: a ``trl.GRPOTrainer`` on a fresh copy of the same tiny model
   (``agents.tiny.ensure_tiny_model()``, loaded by the same ``load_policy``), with the
-  same GRPOConfig settings as ``MagicTrainer._grpo_phase`` (group size G, prompts per
+  same GRPOConfig settings (``arena.train.magic.grpo_settings``) (group size G, prompts per
   step, max completion length, sampling, loss), the same prompts, and a trivial
   length-based reward; timed by the same kind of callback.
 
@@ -62,6 +62,7 @@ from arena.train.magic import (  # noqa: E402
     defender_chat,
     draw_seeds,
     generate,
+    grpo_settings,
     load_policy,
     resolve_spec,
 )
@@ -103,7 +104,7 @@ def bare_grpo(
     """Seconds per step of a plain GRPOTrainer with a length reward, MAGIC's settings."""
     import torch
     from datasets import Dataset
-    from trl import GRPOConfig, GRPOTrainer
+    from trl import GRPOTrainer
 
     torch.manual_seed(config.seed)
     policy = load_policy("defender", resolve_spec(config.defender), "cpu")
@@ -111,30 +112,12 @@ def bare_grpo(
     def length_reward(completions: list[Any], **_: Any) -> list[float]:
         return [len(text) / 100.0 for text in completion_texts(completions)]
 
-    # The same settings as MagicTrainer._grpo_phase (which builds them inline).
-    args = GRPOConfig(
-        output_dir=str(out),
+    # The same settings as MAGIC's GRPO phases.
+    args = grpo_settings(
+        config,
+        output_dir=out,
         max_steps=steps,
-        per_device_train_batch_size=config.seeds_per_step * config.group_size,
-        num_generations=config.group_size,
         max_completion_length=max_tokens,
-        learning_rate=config.learning_rate,
-        lr_scheduler_type="constant",
-        beta=config.beta,
-        epsilon=config.epsilon,
-        temperature=config.temperature,
-        top_k=0,
-        top_p=1.0,
-        loss_type="dapo",
-        scale_rewards="group",
-        num_iterations=1,
-        logging_steps=1,
-        save_strategy="no",
-        report_to=[],
-        disable_tqdm=True,
-        bf16=config.bf16,  # TRL's default is bf16=True: slow autocast on a CPU
-        gradient_checkpointing=False,
-        use_vllm=False,
         seed=seed,
         use_cpu=True,
     )

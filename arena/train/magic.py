@@ -1,6 +1,6 @@
 """MAGIC co-evolution (attacker SFT, then alternating GRPO of two models) on TRL.
 
-Recipe (``../shared/papers/magic.md`` §2, ``docs/papers.md#magic-rewards``):
+Recipe (MAGIC §2; ``docs/papers.md#magic-rewards``):
 
 * **Phase 1, attacker SFT** (TRL ``SFTTrainer``): (attacker prompt → think + answer)
   pairs written by the scripted strategy attackers (:mod:`agents.scripted.attackers`),
@@ -381,6 +381,50 @@ class StepLog:
 
 
 # ---------------------------------------------------------------------------- trainer
+
+
+def grpo_settings(
+    config: MagicConfig,
+    *,
+    output_dir: Path,
+    max_steps: int,
+    max_completion_length: int,
+    seed: int,
+    use_cpu: bool,
+) -> Any:
+    """The ``GRPOConfig`` of one GRPO phase (also what ``benchmarks/bench_coevolve.py``
+    gives a bare trainer, so the comparison cannot drift). ``bf16`` comes from the config:
+    TRL's default (on) means slow autocast on a CPU."""
+    from trl import GRPOConfig
+
+    return GRPOConfig(
+        output_dir=str(output_dir),
+        max_steps=max_steps,
+        per_device_train_batch_size=config.seeds_per_step * config.group_size,
+        num_generations=config.group_size,
+        max_completion_length=max_completion_length,
+        learning_rate=config.learning_rate,
+        lr_scheduler_type="constant",
+        beta=config.beta,
+        epsilon=config.epsilon,
+        temperature=config.temperature,
+        top_k=0,
+        top_p=1.0,
+        loss_type="dapo",
+        scale_rewards="group",
+        num_iterations=1,
+        logging_steps=1,
+        save_strategy="no",
+        report_to=[],
+        disable_tqdm=True,
+        bf16=config.bf16,
+        gradient_checkpointing=False,
+        use_vllm=False,
+        seed=seed,
+        use_cpu=use_cpu,
+    )
+
+
 class MagicTrainer:
     """Runs (or resumes) one MAGIC co-evolution run as :class:`MagicConfig` describes it."""
 
@@ -598,7 +642,7 @@ class MagicTrainer:
     # -------------------------------------------------------------- phase 2: GRPO
     def _grpo_phase(self, role: Role) -> None:
         from datasets import Dataset
-        from trl import GRPOConfig, GRPOTrainer
+        from trl import GRPOTrainer
 
         config = self.config
         index = len(self.manifest["phases"]) + 1
@@ -611,29 +655,11 @@ class MagicTrainer:
         # The learner's trainer draws its own sample order; the dataset is cycled as needed.
         dataset = Dataset.from_list(rows)
         max_tokens = config.defender_max_new_tokens if role == "defender" else config.max_new_tokens
-        args = GRPOConfig(
-            output_dir=str(self.out / "_trainer" / f"phase-{index}"),
+        args = grpo_settings(
+            config,
+            output_dir=self.out / "_trainer" / f"phase-{index}",
             max_steps=n_steps,
-            per_device_train_batch_size=config.seeds_per_step * config.group_size,
-            num_generations=config.group_size,
             max_completion_length=max_tokens,
-            learning_rate=config.learning_rate,
-            lr_scheduler_type="constant",
-            beta=config.beta,
-            epsilon=config.epsilon,
-            temperature=config.temperature,
-            top_k=0,
-            top_p=1.0,
-            loss_type="dapo",
-            scale_rewards="group",
-            num_iterations=1,
-            logging_steps=1,
-            save_strategy="no",
-            report_to=[],
-            disable_tqdm=True,
-            bf16=config.bf16,
-            gradient_checkpointing=False,
-            use_vllm=False,
             seed=config.seed + index,
             use_cpu=self.device == "cpu",
         )
