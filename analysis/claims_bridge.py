@@ -101,7 +101,12 @@ def load_run(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
                          "re-run `arena play`.") from exc  # fmt: skip
     if not isinstance(manifest, dict):
         raise ArenaError(f"{str(run_dir)!r}: manifest.json is not an object.", "re-run it.")
-    episodes: list[dict[str, Any]] = []
+    return manifest, _json_lines(run_dir, "episodes.jsonl", lines, "arena play")
+
+
+def _json_lines(run_dir: Path, name: str, lines: Sequence[str], rerun: str) -> list[dict[str, Any]]:
+    """The JSON objects of a run's ``name`` (one per non-blank line), or one clear error."""
+    records: list[dict[str, Any]] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -109,16 +114,16 @@ def load_run(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             record = json.loads(line)
         except ValueError as exc:
             raise ArenaError(
-                f"{str(run_dir)!r}: episodes.jsonl line {number} is not JSON ({exc}).",
-                "re-run `arena play`; a corrupted run cannot be checked.",
+                f"{str(run_dir)!r}: {name} line {number} is not JSON ({exc}).",
+                f"re-run `{rerun}`; a corrupted run cannot be checked.",
             ) from exc
         if not isinstance(record, dict):
             raise ArenaError(
-                f"{str(run_dir)!r}: episodes.jsonl line {number} is not a JSON object.",
-                "re-run `arena play`; a corrupted run cannot be checked.",
+                f"{str(run_dir)!r}: {name} line {number} is not a JSON object.",
+                f"re-run `{rerun}`; a corrupted run cannot be checked.",
             )
-        episodes.append(record)
-    return manifest, episodes
+        records.append(record)
+    return records
 
 
 def _short_hash(text: str) -> str:
@@ -248,24 +253,7 @@ def _load_rapo_sweep(run_dir: Path) -> list[dict[str, Any]] | None:
             f"{str(run_dir)!r} is a RAPO sweep without {RAPO_SWEEP_RECORDS}.",
             "re-run `arena sweep rapo`; a corrupted run cannot be checked.",
         ) from exc
-    records: list[dict[str, Any]] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError as exc:
-            raise ArenaError(
-                f"{str(run_dir)!r}: {RAPO_SWEEP_RECORDS} line {number} is not JSON ({exc}).",
-                "re-run `arena sweep rapo`; a corrupted run cannot be checked.",
-            ) from exc
-        if not isinstance(record, dict):
-            raise ArenaError(
-                f"{str(run_dir)!r}: {RAPO_SWEEP_RECORDS} line {number} is not a JSON object.",
-                "re-run `arena sweep rapo`; a corrupted run cannot be checked.",
-            )
-        records.append(record)
-    return records
+    return _json_lines(run_dir, RAPO_SWEEP_RECORDS, lines, "arena sweep rapo")
 
 
 def _rapo_on_sweep(
