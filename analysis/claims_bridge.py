@@ -27,6 +27,12 @@ this run. What each adapter reads (``docs/claims.md#runs-to-claims``):
   ``{"k", "t", "refused", ...}`` line per trial) goes to every RAPO claim as it is (the
   claims read only ``k``, ``t`` and ``refused``). The strategy game's risk model *is*
   RAPO's formula, so checking RAPO on it is circular; play runs have no (k, t) sweep.
+* **Any run that ships claim records** (``arena kale eval``, ``arena ds run``, ...): a
+  folder with ``claim_records/CLAIM_ID.jsonl`` hands each such file, as it is, to that
+  claim's empirical check (one JSON object per line, in the claim's own record schema,
+  ``arena theory check --claim ID --explain`` shows it). Claims without a file give one
+  line saying what would feed them. This is the contract new producers use: write the
+  records a claim reads, and ``arena theory check --run DIR`` checks them.
 * every other claim: no adapter for the run's environment.
 
 Reads only the run folder; imports ``theory`` and ``envs`` (never ``arena``).
@@ -54,6 +60,7 @@ __all__ = [
     "ClaimOnRun",
     "claims_for_episodes",
     "claims_for_rapo_sweep",
+    "claims_for_record_files",
     "claims_for_run",
     "format_verdict",
     "load_run",
@@ -74,6 +81,9 @@ RAPO_SWEEP = "rapo_sweep"
 RAPO_SWEEP_RECORDS = "records.jsonl"
 #: the RAPO claims whose empirical check reads {k, t, refused} trial records
 RAPO_KT_CLAIMS = ("rapo.thm3.1", "rapo.thm3.1.general", "rapo.thm3.1.correlated-masking")
+
+#: folder of per-claim record files (``CLAIM_ID.jsonl``) any producer may write into a run
+CLAIM_RECORDS_DIR = "claim_records"
 
 RAPO_CIRCULAR = (
     "cannot read: the strategy game's risk model is RAPO's formula, so checking RAPO on it "
@@ -231,11 +241,62 @@ def claims_for_run(
     :class:`ArenaError`; a record lacking what an adapter reads gives that claim's line.
     """
     run_dir = Path(run_dir)
+    if (run_dir / CLAIM_RECORDS_DIR).is_dir():
+        return claims_for_record_files(run_dir, claim_id, tol, alpha)
     sweep = _load_rapo_sweep(run_dir)
     if sweep is not None:
         return claims_for_rapo_sweep(sweep, claim_id, tol, alpha)
     manifest, episodes = load_run(run_dir)
     return claims_for_episodes(str(manifest.get("env", "unknown")), episodes, claim_id, tol, alpha)
+
+
+def claims_for_record_files(
+    run_dir: Path | str,
+    claim_id: str | None = None,
+    tol: float = 0.05,
+    alpha: float = 0.05,
+) -> list[ClaimOnRun]:
+    """Each claim's verdict on ``run_dir/claim_records/CLAIM_ID.jsonl``, if the run has it.
+
+    A claim without a file gets one line naming the file that would feed it; a file
+    whose lines are not JSON objects raises :class:`ArenaError` naming the line.
+    """
+    folder = Path(run_dir) / CLAIM_RECORDS_DIR
+    known = {c.id for c in all_claims()}
+    strays = sorted(p.stem for p in folder.glob("*.jsonl") if p.stem not in known)
+    if strays:
+        raise ArenaError(
+            f"{str(folder)!r} has records for unknown claims: {', '.join(strays)}.",
+            "name each file after a claim id (`arena theory check` lists them) or remove it.",
+        )
+    claims = [get_claim(claim_id)] if claim_id is not None else all_claims()
+    rows: list[ClaimOnRun] = []
+    for claim in claims:
+        path = folder / f"{claim.id}.jsonl"
+        if not path.is_file():
+            rows.append((claim.id, f"cannot read: this run has no {CLAIM_RECORDS_DIR}/"
+                                   f"{claim.id}.jsonl"))  # fmt: skip
+            continue
+        lines = path.read_text(encoding="utf-8").splitlines()
+        records = _json_lines(path.parent, path.name, lines, "the command that wrote this run")
+        rows.append((claim.id, _check_records(claim.id, records, tol, alpha)))
+    return rows
+
+
+def _check_records(
+    claim_id: str, records: Sequence[Mapping[str, Any]], tol: float, alpha: float
+) -> CheckResult | str:
+    """One claim's empirical verdict on records, with ``n``/``interval`` always present."""
+    if not records:
+        return "cannot read: no records"
+    try:
+        result = get_claim(claim_id).check_empirical(records, tol, alpha)
+    except (RecordSchemaError, ClaimUsageError) as exc:
+        return f"cannot read: {exc}"
+    evidence = dict(result.evidence)
+    evidence.setdefault("n", len(records))
+    evidence.setdefault("interval", None)
+    return replace(result, evidence=evidence)
 
 
 def _load_rapo_sweep(run_dir: Path) -> list[dict[str, Any]] | None:
@@ -261,14 +322,7 @@ def _rapo_on_sweep(
 ) -> CheckResult | str:
     if not records:
         return "cannot read: the sweep has no trials"
-    try:
-        result = get_claim(claim_id).check_empirical(records, tol, alpha)
-    except (RecordSchemaError, ClaimUsageError) as exc:
-        return f"cannot read: {exc}"
-    evidence = dict(result.evidence)
-    evidence.setdefault("n", len(records))
-    evidence.setdefault("interval", None)
-    return replace(result, evidence=evidence)
+    return _check_records(claim_id, records, tol, alpha)
 
 
 def claims_for_rapo_sweep(

@@ -18,6 +18,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from arena.cli_ds import ds_app
+from arena.cli_kale import kale_app
 from arena.cli_play import build_play_app
 from arena.cli_sweep import sweep_app
 from arena.cli_theory import theory_app
@@ -49,6 +51,8 @@ app.add_typer(theory_app, name="theory")
 app.add_typer(train_app, name="train")
 app.add_typer(sweep_app, name="sweep")
 app.add_typer(build_play_app(), name="play")
+app.add_typer(kale_app, name="kale")
+app.add_typer(ds_app, name="ds")
 register_tournament_commands(app)
 tiny_app = typer.Typer(
     help="The offline tiny model every LLM code path runs on.", no_args_is_help=True

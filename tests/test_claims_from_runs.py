@@ -129,3 +129,48 @@ def test_cli_check_one_claim_with_its_explanation() -> None:
     assert rows[0]["explanation"] and rows[0]["source"]["kind"] == "extension"
     bad = cli.invoke(app, ["theory", "check", "--claim", "no.such"])
     assert bad.exit_code != 0
+
+
+def _kale_records(ka_correct: float, sft_correct: float, n: int = 60) -> list[dict[str, object]]:
+    """Paired multi-hop answers: KA right on the first ``ka_correct`` share, SFT on its own."""
+    rows: list[dict[str, object]] = []
+    for i in range(n):
+        for method, share in (("ka", ka_correct), ("sft", sft_correct)):
+            rows.append({"method": method, "hops": 2, "correct": i < share * n,
+                         "known": True, "question_id": i})  # fmt: skip
+    return rows
+
+
+def _write_claim_records(folder: Path, claim_id: str, rows: list[dict[str, object]]) -> None:
+    (folder / "claim_records").mkdir(parents=True, exist_ok=True)
+    text = "".join(json.dumps(r) + "\n" for r in rows)
+    (folder / "claim_records" / f"{claim_id}.jsonl").write_text(text, encoding="utf-8")
+
+
+def test_claim_records_folder_feeds_exactly_its_claims(tmp_path: Path) -> None:
+    """A run's ``claim_records/ID.jsonl`` reaches claim ID; a reversed effect fails it."""
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    _write_claim_records(good, "kale.multihop-gain", _kale_records(0.8, 0.3))
+    _write_claim_records(bad, "kale.multihop-gain", _kale_records(0.3, 0.8))
+    rows = dict(claims_for_run(good))
+    assert isinstance(rows["kale.multihop-gain"], CheckResult)
+    assert rows["kale.multihop-gain"].status is Status.PASS
+    assert rows["kale.multihop-gain"].evidence["n"] == 120
+    assert isinstance(rows["kale.known-incorrect"], str)
+    assert "claim_records/kale.known-incorrect.jsonl" in rows["kale.known-incorrect"]
+    reversed_row = dict(claims_for_run(bad, "kale.multihop-gain"))["kale.multihop-gain"]
+    assert isinstance(reversed_row, CheckResult) and reversed_row.status is Status.FAIL
+
+
+def test_claim_records_with_an_unknown_claim_or_garbage_is_one_error(tmp_path: Path) -> None:
+    _write_claim_records(tmp_path / "a", "no.such-claim", [{"x": 1}])
+    with pytest.raises(ArenaError, match=r"unknown claims: no\.such-claim"):
+        claims_for_run(tmp_path / "a")
+    folder = tmp_path / "b" / "claim_records"
+    folder.mkdir(parents=True)
+    (folder / "kale.multihop-gain.jsonl").write_text("{not json\n", encoding="utf-8")
+    with pytest.raises(ArenaError, match="line 1 is not JSON"):
+        claims_for_run(tmp_path / "b")
+    _write_claim_records(tmp_path / "c", "kale.multihop-gain", [{"method": "ka"}])
+    row = dict(claims_for_run(tmp_path / "c", "kale.multihop-gain"))["kale.multihop-gain"]
+    assert isinstance(row, str) and row.startswith("cannot read")
