@@ -23,11 +23,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium.spaces import Discrete
-from pettingzoo import ParallelEnv
 
-from envs.errors import ArenaError, IllegalActionError
+from envs.errors import ArenaError
 from envs.matrix_game.config import check_rounds
 from envs.matrix_game.games import DEFAULT_GAME, SEATS, load_stage_game
+from envs.repeated_game import RENDER_MODES, TextRenderedGame, check_render_mode, index_action
 from theory.games import NormalFormGame
 
 
@@ -37,7 +37,7 @@ def _frozen(value: int) -> np.ndarray:
     return array
 
 
-class MatrixGameEnv(ParallelEnv):
+class MatrixGameEnv(TextRenderedGame):
     """The parallel environment (``raw_env``); see the module docstring.
 
     ``game`` is a built-in name or a payoff file path (as :class:`MatrixGameConfig`), or
@@ -48,7 +48,7 @@ class MatrixGameEnv(ParallelEnv):
     metadata: ClassVar[dict[str, Any]] = {
         "name": "matrix_game_v0",
         # "ansi": render() returns the last round as text; "human": step() prints it.
-        "render_modes": ["human", "ansi"],
+        "render_modes": RENDER_MODES,
         "is_parallelizable": True,
     }
 
@@ -59,10 +59,7 @@ class MatrixGameEnv(ParallelEnv):
         rounds: int = 1,
         render_mode: str | None = None,
     ) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ArenaError(
-                f"Unknown render_mode {render_mode!r}.", "use None, 'human' or 'ansi'."
-            )
+        self.render_mode = check_render_mode(render_mode)
         self.rounds = check_rounds(rounds)
         if isinstance(game, NormalFormGame):
             if game.num_players != 2:
@@ -77,7 +74,6 @@ class MatrixGameEnv(ParallelEnv):
             self.stage_game = game
         else:
             self.stage_game = load_stage_game(game)
-        self.render_mode = render_mode
         self.title = self.stage_game.title
         self.action_labels: tuple[tuple[str, ...], ...] = self.stage_game.strategies
         # Python floats: a step's rewards come from here without converting each time.
@@ -145,29 +141,10 @@ class MatrixGameEnv(ParallelEnv):
         return obs, {SEATS[0]: {"round": 0}, SEATS[1]: {"round": 0}}
 
     def _action(self, actions: Mapping[str, Any], index: int) -> int:
-        agent = SEATS[index]
-        if agent not in actions:
-            raise IllegalActionError(
-                f"No action for {agent!r} in round {self.round + 1}.",
-                "step with an action for every agent in env.agents.",
-            )
-        raw = actions[agent]
-        n = self._sizes[index]
-        if type(raw) is int and 0 <= raw < n:  # the common case, checked cheaply
-            return raw
-        try:
-            value = int(raw)
-        except (TypeError, ValueError) as exc:
-            raise IllegalActionError(
-                f"{agent!r} action {raw!r} is not an integer.",
-                f"pass an index into env.action_labels[{index}].",
-            ) from exc
-        if value != raw or not 0 <= value < n:
-            raise IllegalActionError(
-                f"{agent!r} action {raw!r} is outside Discrete({n}).",
-                f"pass an index into env.action_labels[{index}].",
-            )
-        return value
+        return index_action(
+            actions, SEATS[index], self._sizes[index], self.round + 1,
+            f"env.action_labels[{index}]",
+        )  # fmt: skip
 
     def step(
         self, actions: Mapping[str, Any]
@@ -217,15 +194,6 @@ class MatrixGameEnv(ParallelEnv):
             ]
         }
 
-    def render(self) -> str | None:
-        if self.render_mode is None:
-            return None
-        text = self._render_text()
-        if self.render_mode == "human":
-            print(text)
-            return None
-        return text
-
     def _render_text(self) -> str:
         if not self.history:
             return f"matrix_game_v0 ({self.title}): no round played yet"
@@ -233,6 +201,3 @@ class MatrixGameEnv(ParallelEnv):
         a, b = last["labels"]
         p, q = last["payoffs"]
         return f"round {last['round']}/{self.rounds}: {a} vs {b} -> payoffs ({p:g}, {q:g})"
-
-    def close(self) -> None:
-        return None

@@ -41,9 +41,9 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium.spaces import Box, Discrete
 from gymnasium.utils import seeding
-from pettingzoo import ParallelEnv
 
-from envs.errors import ArenaError, IllegalActionError
+from envs.errors import ArenaError
+from envs.repeated_game import RENDER_MODES, TextRenderedGame, check_render_mode, index_action
 from envs.seeding import sub_seed, uniform
 from envs.strategy_game.model import (
     ATTACKER,
@@ -88,14 +88,14 @@ def build_model(model: StrategyGameModel | None, settings: Mapping[str, Any]) ->
     return StrategyGameModel(risk=risk, **kwargs)
 
 
-class StrategyGameEnv(ParallelEnv):
+class StrategyGameEnv(TextRenderedGame):
     """The parallel environment (``raw_env``); see the module docstring."""
 
     metadata: ClassVar[dict[str, Any]] = {
         "name": "strategy_game_v0",
         # "ansi": render() returns the last round as text; "human": step() prints it
         # (and render() prints it, returning None), as PettingZoo's text games do.
-        "render_modes": ["human", "ansi"],
+        "render_modes": RENDER_MODES,
         "is_parallelizable": True,
     }
 
@@ -112,10 +112,7 @@ class StrategyGameEnv(ParallelEnv):
     ) -> None:
         if int(rounds) != rounds or rounds < 1:
             raise ArenaError(f"rounds must be a positive integer, got {rounds}.", "pass rounds=1.")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ArenaError(
-                f"Unknown render_mode {render_mode!r}.", "use None, 'human' or 'ansi'."
-            )
+        check_render_mode(render_mode)
         if payoff_table is not None and (model is not None or settings):
             # The table replaces the risk model's payoffs, so model settings would be
             # silently ignored; refuse them rather than let a run record a wrong setup.
@@ -270,28 +267,8 @@ class StrategyGameEnv(ParallelEnv):
         return out
 
     def _action(self, actions: Mapping[str, Any], agent: str) -> int:
-        if agent not in actions:
-            raise IllegalActionError(
-                f"No action for {agent!r} in round {self.round}.",
-                "step with an action for every agent in env.agents.",
-            )
-        raw = actions[agent]
         n = self._n_attacker if agent == ATTACKER else self._n_defender
-        if type(raw) is int and 0 <= raw < n:  # the common case, checked cheaply
-            return raw
-        try:
-            value = int(raw)
-        except (TypeError, ValueError) as exc:
-            raise IllegalActionError(
-                f"{agent!r} action {raw!r} is not an integer.",
-                f"pass an index into env.{agent}_labels.",
-            ) from exc
-        if value != raw or not 0 <= value < n:
-            raise IllegalActionError(
-                f"{agent!r} action {raw!r} is outside Discrete({self._action_spaces[agent].n}).",
-                f"pass an index into env.{agent}_labels.",
-            )
-        return value
+        return index_action(actions, agent, n, self.round + 1, f"env.{agent}_labels")
 
     def step(
         self, actions: Mapping[str, Any]
@@ -342,15 +319,6 @@ class StrategyGameEnv(ParallelEnv):
             "actions": [list(entry["actions"]) for entry in self.history],
         }
 
-    def render(self) -> str | None:
-        if self.render_mode is None:
-            return None
-        text = self._render_text()
-        if self.render_mode == "human":
-            print(text)
-            return None
-        return text
-
     def _render_text(self) -> str:
         if not self.history:
             return "strategy_game_v0: no round played yet"
@@ -367,6 +335,3 @@ class StrategyGameEnv(ParallelEnv):
             )
         parts.append(f"rewards {last['rewards']}")
         return " ".join(parts)
-
-    def close(self) -> None:
-        return None
