@@ -24,6 +24,7 @@ ENVIRONMENTS: dict[str, str] = {
     "matrix_game_v0": "envs.matrix_game_v0",
     "strategy_game_v0": "envs.strategy_game_v0",
     "kg_traversal_v0": "envs.kg_traversal_v0",
+    "kg_answer_v0": "envs.kg_answer_v0",
 }
 ALIASES = {name.rsplit("_v", 1)[0]: name for name in ENVIRONMENTS}
 

@@ -2,19 +2,28 @@
 
     from envs import kg_traversal_v0
     aec = kg_traversal_v0.env(split="test", max_hops=4)
+    two = kg_traversal_v0.env(answerer_mode="with_rationale")   # navigator + answerer
 
-``env`` is the wrapped AEC environment, ``raw_env`` the unwrapped class (one seat,
-``navigator``; sequential, so no ``parallel_env``). ``GAME`` is what the engine needs
-(``arena play kg_traversal``, tournaments). The game, its settings and what is
-reconstructed from ``kale_ds.md`` C.1: :mod:`envs.kg.env`.
+``env`` is the wrapped AEC environment, ``raw_env`` the unwrapped class (sequential, so
+no ``parallel_env``). ``GAME`` is what the engine needs (``arena play kg_traversal``,
+tournaments). The game, its settings and what is reconstructed from ``kale_ds.md`` C.1:
+:mod:`envs.kg.env`; the answerer seat: :mod:`envs.kg.answerer`.
+
+A ``GameSpec`` has fixed seats and the engine asks an agent for each, so ``GAME``
+declares the navigator only, and the two-seat game (``answerer_mode`` other than
+``none``) is played from Python (PettingZoo, or ``arena.match.play_episodes`` with an
+agent per seat); :func:`make_env` refuses it with that fix instead of failing mid-run.
+:func:`seats_for` says which seats play under a config.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from envs.errors import ArenaError
 from envs.game_spec import GameSpec
 from envs.kg.env import (
+    ANSWERER,
     FLAG_HELP,
     NAVIGATOR,
     SEATS,
@@ -24,6 +33,7 @@ from envs.kg.env import (
     episode_metrics,
     load_kg,
     questions_for,
+    seats_for,
     summarize,
 )
 
@@ -34,6 +44,14 @@ def make_env(config: KGTraversalConfig, judge: Any = None) -> Any:
     """One wrapped environment for ``config`` (the KG is read once per process)."""
     del judge  # not a judged game
     from pettingzoo.utils import wrappers
+
+    if seats_for(config) != SEATS:
+        raise ArenaError(
+            f"answerer_mode={config.answerer_mode!r} adds an answerer seat, and the engine "
+            "plays only the seats GAME declares (navigator).",
+            "drop --answerer-mode for arena play, or play the two-seat game from Python: "
+            "envs.kg_traversal_v0.env(answerer_mode=...) (see docs/kg.md).",
+        )
 
     return wrappers.OrderEnforcingWrapper(KGTraversalEnv(config))
 
@@ -60,4 +78,4 @@ GAME = GameSpec(
     metric_names={"correct": "accuracy", "hops": "hops"},
 )
 
-__all__ = ["GAME", "NAVIGATOR", "KGTraversalConfig", "env", "raw_env"]
+__all__ = ["ANSWERER", "GAME", "NAVIGATOR", "KGTraversalConfig", "env", "raw_env", "seats_for"]

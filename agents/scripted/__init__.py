@@ -10,6 +10,8 @@ Spec strings (the seat comes from the arena's ``role``):
 * defender seat — ``scripted:refuse-all``, ``comply-all``, ``keyword-filter`` or
   ``decode-then-filter`` (``?words=a,b`` replaces and ``?extra=a,b`` extends the filter's
   word list).
+* knowledge-graph seats (``kg_traversal_v0``, ``kg_answer_v0``) — ``scripted:random-walk``
+  (navigator) and ``scripted:follow-rationale`` (answerer); see :mod:`agents.scripted.kg`.
 
 Importing this module registers the kind (the registry imports it lazily).
 """
@@ -40,6 +42,7 @@ from agents.scripted.defenders import (
     KeywordFilter,
     ScriptedDefender,
 )
+from agents.scripted.kg import KG_AGENTS, KG_ROLES, make_kg_agent
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -100,7 +103,8 @@ def _role_of(argument: str, role: str | None) -> str:
     if role not in (ATTACKER_ROLE, DEFENDER_ROLE):
         raise AgentSpecError(
             f"Scripted agents play the attacker or defender seat, not {role!r}.",
-            "use scripted agents in attack_defense_v0, or another agent kind for this seat.",
+            "use scripted agents in attack_defense_v0 or the KG games, or another agent kind "
+            "for this seat.",
         )
     if role == ATTACKER_ROLE and defender_parts:
         raise AgentSpecError(
@@ -156,6 +160,8 @@ def make_scripted_agent(argument: str, context: AgentContext) -> Agent:
             f"attackers: {', '.join(ATTACKER_NAMES)} (combine with '+', encodings last); "
             f"defenders: {', '.join(DEFENDER_NAMES)}.",
         )
+    if context.role in KG_ROLES:
+        return make_kg_agent(argument, context)
     if _role_of(argument, context.role) == DEFENDER_ROLE:
         return _make_defender(argument, context.options)
     return _make_attacker(argument, context)
@@ -185,6 +191,8 @@ def describe_scripted() -> Table:
     )
     for name, cls in DEFENDERS.items():
         table.add_row(name, DEFENDER_ROLE, "—", "—", (cls.__doc__ or "").strip().splitlines()[0])
+    for name, (role, kg_cls) in KG_AGENTS.items():
+        table.add_row(name, role, "—", "—", (kg_cls.__doc__ or "").strip().splitlines()[0])
     return table
 
 
@@ -195,5 +203,7 @@ register_agent_kind(
     + ", ".join(ATTACKER_NAMES)
     + f" (combine with '+', one encoding last: {', '.join(ENCODINGS)}). Defenders: "
     + ", ".join(DEFENDER_NAMES)
+    + ". KG seats: "
+    + ", ".join(KG_AGENTS)
     + ".",
 )

@@ -1,9 +1,14 @@
 """``kg_traversal_v0``: a navigator walks a knowledge graph to answer a multi-hop question.
 
 Reconstructs ``kale_ds.md`` C.1 (``KGPathEnv-v0``); the sizes and rewards are settings
-of :class:`KGTraversalConfig`. One seat, ``navigator`` (the optional answerer seat of
-the issue is not implemented yet). Each episode draws a question of the configured
-split from the episode seed; the navigator starts at the question's linked entity.
+of :class:`KGTraversalConfig`. Each episode draws a question of the configured split
+from the episode seed; the navigator starts at the question's linked entity.
+
+Seats: ``navigator`` alone (``answerer_mode="none"``, the default), or ``navigator`` then
+``answerer`` (``"with_rationale"`` / ``"without_rationale"``, see
+:mod:`envs.kg.answerer`): the navigator's ``ANSWER`` (or a move past the hop limit) ends
+its walk without a reward of its own, the answerer picks one of the question's options,
+and every reward (hop costs, ±1 for the final answer) is paid to both seats.
 
 * **Action** ``Discrete(max_degree + 1)``: slot ``i`` follows the ``i``-th outgoing edge
   of the current entity in sorted ``(relation, tail)`` order; the last slot is
@@ -15,7 +20,8 @@ split from the episode seed; the navigator starts at the question's linked entit
 * **Reward**: +1 answering the gold entity, −1 a wrong answer, ``−hop_cost`` per hop.
   **Termination** on ``ANSWER``; **truncation** at the hop limit: after ``max_hops``
   hops only ``ANSWER`` is unmasked, and any other action truncates the episode (so a
-  ``max_hops``-hop question can still be answered).
+  ``max_hops``-hop question can still be answered). With an answerer, both seats
+  terminate when it answers; the record says whether the navigator was truncated.
 * **Masked actions**: ``illegal_action="stay"`` (default) counts a masked slot as a
   wasted hop (cost paid, position kept, counted in the record) so that agents that do
   not read masks (``tabular:uniform``) can still play; ``"error"`` raises.
@@ -26,7 +32,7 @@ gold path (for imitation and for the KA training data).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, ClassVar, Literal
@@ -37,16 +43,43 @@ from pettingzoo import AECEnv
 from pettingzoo.utils import wrappers
 
 from envs.errors import ArenaError, IllegalActionError
-from envs.game_spec import Summary, SummaryTable
+from envs.kg.answerer import (
+    ANSWERER,
+    ANSWERER_MODES,
+    NAVIGATOR,
+    AnswererMode,
+    answerer_observation,
+    answerer_spaces,
+    walk_rationale,
+)
 from envs.kg.builtin import builtin_kg
 from envs.kg.graph import KnowledgeGraph
 from envs.kg.loaders import load_triples
 from envs.kg.paths import template_rationale
 from envs.kg.questions import Question, QuestionSettings, compose_questions
-from envs.stats import Mean, Rate, format_rate
+from envs.kg.summary import episode_metrics, summarize
 
-NAVIGATOR = "navigator"
+__all__ = [
+    "ANSWERER",
+    "FLAG_HELP",
+    "MAX_CHAIN",
+    "NAVIGATOR",
+    "SEATS",
+    "TWO_SEATS",
+    "KGTraversalConfig",
+    "KGTraversalEnv",
+    "env",
+    "episode_metrics",
+    "gold_actions",
+    "load_kg",
+    "questions_for",
+    "random_legal_action",
+    "seats_for",
+    "summarize",
+]
+
 SEATS = (NAVIGATOR,)
+TWO_SEATS = (NAVIGATOR, ANSWERER)
 MAX_CHAIN = 4
 
 FLAG_HELP = {
@@ -58,6 +91,8 @@ FLAG_HELP = {
     "question_seed": "Seed of question composition and the train/test split.",
     "max_degree": "Edge slots in the action space (0 = the KG's largest out-degree).",
     "illegal_action": "A masked action: 'stay' (wasted hop) or 'error' (raise).",
+    "answerer_mode": "Answerer seat: none, with_rationale (sees the navigator's walk as a "
+    "rationale) or without_rationale (question only); rewards are shared.",
 }
 
 
@@ -79,6 +114,7 @@ class KGTraversalConfig:
     illegal_action: Literal["stay", "error"] = field(
         default="stay", metadata=_help("illegal_action")
     )
+    answerer_mode: AnswererMode = field(default="none", metadata=_help("answerer_mode"))
 
     def __post_init__(self) -> None:
         if self.split not in ("train", "test", "all"):
@@ -86,6 +122,11 @@ class KGTraversalConfig:
         if self.illegal_action not in ("stay", "error"):
             raise ArenaError(
                 f"illegal_action {self.illegal_action!r} is unknown.", "use stay or error."
+            )
+        if self.answerer_mode not in ANSWERER_MODES:
+            raise ArenaError(
+                f"answerer_mode {self.answerer_mode!r} is unknown.",
+                "use none, with_rationale or without_rationale.",
             )
         for name, low in (("max_hops", 1), ("questions", 1), ("max_degree", 0)):
             value = getattr(self, name)
@@ -109,6 +150,11 @@ def load_kg(spec: str) -> KnowledgeGraph:
 @lru_cache(maxsize=16)
 def _questions(spec: str, count: int, seed: int) -> tuple[Question, ...]:
     return tuple(compose_questions(load_kg(spec), QuestionSettings(count=count, seed=seed)))
+
+
+def seats_for(config: KGTraversalConfig) -> tuple[str, ...]:
+    """The seats that play under ``config`` (the answerer only when its mode is on)."""
+    return SEATS if config.answerer_mode == "none" else TWO_SEATS
 
 
 def questions_for(config: KGTraversalConfig) -> tuple[Question, ...]:
@@ -139,7 +185,11 @@ class KGTraversalEnv(AECEnv):
         self.pool = questions_for(self.config)
         self.answer_slot = self.config.max_degree or self.kg.max_out_degree()
         n, r, h = len(self.graph), len(self.graph.relations), self.config.max_hops
-        self.possible_agents = [NAVIGATOR]
+        self.possible_agents = list(seats_for(self.config))
+        self.num_choices = max(1, max(len(q.choices) for q in self.pool))
+        answer_action, answer_observation = answerer_spaces(
+            self.graph, h, self.num_choices, MAX_CHAIN
+        )
         self._action_space = Discrete(self.answer_slot + 1)
         self._observation_space = Dict(
             {
@@ -151,14 +201,18 @@ class KGTraversalEnv(AECEnv):
                 "action_mask": Box(0, 1, shape=(self.answer_slot + 1,), dtype=np.int8),
             }
         )
+        self._spaces = {
+            NAVIGATOR: (self._action_space, self._observation_space),
+            ANSWERER: (answer_action, answer_observation),
+        }
         self._rng = np.random.default_rng()
         self.question: Question | None = None
 
     def observation_space(self, agent: str) -> Dict:
-        return self._observation_space
+        return self._spaces[agent][1]
 
     def action_space(self, agent: str) -> Discrete:
-        return self._action_space
+        return self._spaces[agent][0]
 
     # ------------------------------------------------------------------ episode
     def reset(self, seed: int | None = None, options: Mapping[str, Any] | None = None) -> None:
@@ -177,14 +231,17 @@ class KGTraversalEnv(AECEnv):
         self.hop = 0
         self.illegal = 0
         self.walk: list[tuple[str, str, str]] = []
-        self.answered: str | None = None
-        self.agents = [NAVIGATOR]
+        self.answered: str | None = None  # the navigator's commit
+        self.navigator_done = False
+        self.navigator_truncated = False
+        self.chosen: str | None = None  # the answerer's option
+        self.agents = list(self.possible_agents)
         self.agent_selection = NAVIGATOR
-        self.rewards = {NAVIGATOR: 0.0}
-        self._cumulative_rewards = {NAVIGATOR: 0.0}
-        self.terminations = {NAVIGATOR: False}
-        self.truncations = {NAVIGATOR: False}
-        self.infos = {NAVIGATOR: self._info()}
+        self.rewards = dict.fromkeys(self.agents, 0.0)
+        self._cumulative_rewards = dict.fromkeys(self.agents, 0.0)
+        self.terminations = dict.fromkeys(self.agents, False)
+        self.truncations = dict.fromkeys(self.agents, False)
+        self.infos = {agent: self._info(agent) for agent in self.agents}
         self._total = 0.0
 
     def _edges(self) -> list[tuple[str, str]]:
@@ -197,25 +254,45 @@ class KGTraversalEnv(AECEnv):
         mask[self.answer_slot] = 1
         return mask
 
-    def _info(self) -> dict[str, Any]:
+    def _info(self, agent: str = NAVIGATOR) -> dict[str, Any]:
         q = self.question
         assert q is not None
+        if agent == ANSWERER:  # no gold path for the seat that must find the answer
+            return {"question": q.text}
         return {
             "question": q.text,
             "path_triples": [list(t) for t in q.path],
             "rationale": template_rationale(self.kg, q.path, q.answer),
         }
 
+    def _chain_ids(self) -> np.ndarray:
+        q = self.question
+        assert q is not None
+        rel = {r: i for i, r in enumerate(self.graph.relations)}
+        chain = [rel[r] + 1 for r in q.chain[:MAX_CHAIN]]
+        return np.array(chain + [0] * (MAX_CHAIN - len(chain)), dtype=np.int64)
+
     def observe(self, agent: str) -> dict[str, Any]:
         q = self.question
         assert q is not None, "call reset() before observe()"
+        if agent == ANSWERER:
+            return answerer_observation(
+                self.kg,
+                self.graph,
+                q,
+                self._chain_ids(),
+                self.walk,
+                self.answered,
+                self.navigator_done and self.config.answerer_mode == "with_rationale",
+                self.config.max_hops,
+                self.num_choices,
+            )
         g, rel = self.graph.node, {r: i for i, r in enumerate(self.graph.relations)}
-        chain = [rel[r] + 1 for r in q.chain[:MAX_CHAIN]]
         path = np.full((self.config.max_hops, 2), -1, dtype=np.int64)
         for i, (_, r, t) in enumerate(self.walk[: self.config.max_hops]):
             path[i] = (rel[r], g[t])
         return {
-            "question": np.array(chain + [0] * (MAX_CHAIN - len(chain)), dtype=np.int64),
+            "question": self._chain_ids(),
             "start": np.int64(g[q.start]),
             "current_entity": np.int64(g[self.current]),
             "hop": np.int64(min(self.hop, self.config.max_hops)),
@@ -230,26 +307,70 @@ class KGTraversalEnv(AECEnv):
             return
         q = self.question
         assert q is not None
+        slot = self._slot(agent, action, int(self.action_space(agent).n))
+        self._cumulative_rewards[agent] = 0.0
+        reward = self._answer(slot) if agent == ANSWERER else self._navigate(slot)
+        self._total += reward
+        self.rewards = dict.fromkeys(self.agents, reward)  # shared when there are two seats
+        self.infos = {name: self._info(name) for name in self.agents}
+        self._accumulate_rewards()
+        if self.render_mode == "human":
+            self.render()
+
+    @staticmethod
+    def _slot(agent: str, action: Any, n: int) -> int:
         try:
             slot = int(action)
         except (TypeError, ValueError) as exc:
             raise IllegalActionError(
-                f"navigator action {action!r} is not an integer.", "pass a slot index."
+                f"{agent} action {action!r} is not an integer.", "pass a slot index."
             ) from exc
-        if slot != action or not 0 <= slot <= self.answer_slot:
+        if slot != action or not 0 <= slot < n:
             raise IllegalActionError(
-                f"navigator action {action!r} is outside Discrete({self.answer_slot + 1}).",
-                "pass a slot index.",
+                f"{agent} action {action!r} is outside Discrete({n}).", "pass a slot index."
             )
-        self._cumulative_rewards[agent] = 0.0
+        return slot
+
+    def _hand_over(self) -> None:
+        """The navigator is done: the answerer (when there is one) moves next."""
+        self.navigator_done = True
+        self.agent_selection = ANSWERER
+
+    def _answer(self, slot: int) -> float:
+        q = self.question
+        assert q is not None
+        if slot < len(q.choices):
+            self.chosen = q.choices[slot]
+        elif self.config.illegal_action == "error":
+            raise IllegalActionError(
+                f"answerer option {slot} is masked ({len(q.choices)} options here).",
+                "pick an option whose action_mask is 1.",
+            )
+        else:
+            self.illegal += 1  # no option chosen: a wrong answer
+        self.terminations = dict.fromkeys(self.agents, True)
+        return 1.0 if self.chosen == q.answer else -1.0
+
+    def _navigate(self, slot: int) -> float:
+        q = self.question
+        assert q is not None
+        agent = NAVIGATOR
+        two_seats = self.config.answerer_mode != "none"
         reward = 0.0
         edges = self._edges()
         if slot == self.answer_slot:
             self.answered = self.current
-            reward = 1.0 if self.current == q.answer else -1.0
-            self.terminations[agent] = True
+            if two_seats:
+                self._hand_over()
+            else:
+                reward = 1.0 if self.current == q.answer else -1.0
+                self.terminations[agent] = True
         elif self.hop >= self.config.max_hops:
-            self.truncations[agent] = True  # a move past the hop limit ends the episode
+            self.navigator_truncated = True  # a move past the hop limit ends the walk
+            if two_seats:
+                self._hand_over()
+            else:
+                self.truncations[agent] = True
         else:
             if slot < len(edges):
                 relation, tail = edges[slot]
@@ -264,17 +385,14 @@ class KGTraversalEnv(AECEnv):
                 self.illegal += 1
             self.hop += 1
             reward = -float(self.config.hop_cost)
-        self._total += reward
-        self.rewards = {agent: reward}
-        self.infos = {agent: self._info()}
-        self._accumulate_rewards()
-        if self.render_mode == "human":
-            self.render()
+        return reward
 
     def episode_record(self) -> dict[str, Any]:
         """The episode as plain JSON data for the store and the summary."""
         q = self.question
         assert q is not None
+        two_seats = self.config.answerer_mode != "none"
+        final = self.chosen if two_seats else self.answered
         return {
             "question_id": q.id,
             "question": q.text,
@@ -284,12 +402,21 @@ class KGTraversalEnv(AECEnv):
             "answer": q.answer,
             "gold_path": [list(t) for t in q.path],
             "walk": [list(t) for t in self.walk],
-            "answered": self.answered,
-            "correct": self.answered == q.answer,
+            "answered": final,
+            "correct": final is not None and final == q.answer,
             "hops": self.hop,
             "illegal_actions": self.illegal,
-            "truncated": bool(self.truncations.get(NAVIGATOR, False)),
+            "truncated": self.navigator_truncated,
             "return": self._total,
+            "answerer_mode": self.config.answerer_mode,
+            "choices": list(q.choices),
+            "navigator_answered": self.answered,
+            "navigator_correct": self.answered == q.answer,
+            "rationale": (
+                walk_rationale(self.kg, self.walk, self.answered)
+                if self.config.answerer_mode == "with_rationale" and self.navigator_done
+                else None
+            ),
         }
 
     def render(self) -> str | None:
@@ -297,10 +424,12 @@ class KGTraversalEnv(AECEnv):
             return None
         q = self.question
         text = (
-            "kg_traversal_v0: no episode"
+            f"{self.metadata['name']}: no episode"
             if q is None
             else f"{q.text} | at {self.kg.label(self.current)} after {self.hop} hop(s)"
         )
+        if q is not None and self.chosen is not None:
+            text += f" | answerer chose {self.kg.label(self.chosen)}"
         if self.render_mode == "human":
             print(text)
             return None
@@ -333,46 +462,3 @@ def gold_actions(environment: KGTraversalEnv) -> list[int]:
         edges = environment.kg.out_edges(head)[: environment.answer_slot]
         actions.append(edges.index((relation, tail)))
     return [*actions, environment.answer_slot]
-
-
-# ----------------------------------------------------------------------------- summary
-def episode_metrics(record: Mapping[str, Any], config: Any) -> dict[str, float | None]:
-    return {"correct": float(bool(record.get("correct"))), "hops": float(record.get("hops", 0))}
-
-
-def summarize(records: Sequence[Mapping[str, Any]], config: Any) -> Summary:
-    """Accuracy (Wilson interval), mean hops and return (t-intervals) per navigator."""
-    groups: dict[str, list[Mapping[str, Any]]] = {}
-    for record in records:
-        agents = record.get("agents") or {}
-        groups.setdefault(str(agents.get(NAVIGATOR)), []).append(record)
-    table = SummaryTable(
-        title=f"kg_traversal_v0: {config.kg} KG, {config.split} split",
-        columns=("navigator", "n", "accuracy (95% CI)", "answered", "mean hops", "mean return"),
-        caption="accuracy with Wilson interval; hops and return: mean with 95% t-interval",
-    )
-    rows = []
-    for name, group in groups.items():
-        accuracy = Rate(sum(bool(r.get("correct")) for r in group), len(group))
-        answered = Rate(sum(r.get("answered") is not None for r in group), len(group))
-        hops = Mean.of([float(r.get("hops", 0)) for r in group])
-        returns = Mean.of([float((r.get("rewards") or {}).get(NAVIGATOR, 0.0)) for r in group])
-        table.add_row(
-            name,
-            str(len(group)),
-            format_rate(accuracy),
-            format_rate(answered),
-            hops.format(2),
-            returns.format(3),
-        )
-        rows.append(
-            {
-                "navigator": name,
-                "n": len(group),
-                "accuracy": accuracy.to_dict(),
-                "answered": answered.to_dict(),
-                "mean_hops": hops.to_dict(),
-                "mean_return": returns.to_dict(),
-            }
-        )
-    return Summary(table=table, data={"kg": config.kg, "split": config.split, "navigators": rows})
