@@ -44,7 +44,7 @@ def render_figures(analysis: TournamentAnalysis, out: Path) -> list[Path]:
         for seat in seats
     ]
     panels += [
-        (label, "rate", lambda c, name=name: (c["metrics"] or {}).get(name))
+        (label, "value", lambda c, name=name: (c["metrics"] or {}).get(name))
         for name, label in analysis.metric_names.items()
     ]
     ncols = min(2, len(panels))

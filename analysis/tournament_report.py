@@ -80,11 +80,23 @@ def _mean_cell(values: np.ndarray) -> dict[str, Any]:
     return {"mean": stat.value, "lower": stat.low, "upper": stat.high, "n": stat.n}
 
 
-def _rate_cell(values: np.ndarray) -> dict[str, Any]:
+def _is_binary(values: np.ndarray) -> bool:
+    """Whether a metric is a 0/1 outcome (a rate), not a count or a score."""
     counted = values[~np.isnan(values)]
+    return bool(np.isin(counted, (0.0, 1.0)).all())
+
+
+def _metric_cell(values: np.ndarray) -> dict[str, Any]:
+    """A metric's cell: a 0/1 metric as a rate with its Wilson interval, any other (hops,
+    a score) as a mean with its t-interval; ``value`` is the rate or the mean."""
+    counted = values[~np.isnan(values)]
+    if not _is_binary(counted):
+        mean = _mean_cell(counted)
+        return {"value": mean["mean"], "lower": mean["lower"], "upper": mean["upper"],
+                "n": mean["n"], "kind": "mean"}  # fmt: skip
     rate = Rate(int(counted.sum()), int(counted.size))
     low, high = rate.wilson()
-    return {"rate": rate.value, "lower": low, "upper": high, "n": rate.trials}
+    return {"value": rate.value, "lower": low, "upper": high, "n": rate.trials, "kind": "rate"}
 
 
 def analyze_tournament(folder: Path, *, bootstrap: int = 200, seed: int = 0) -> TournamentAnalysis:
@@ -112,7 +124,7 @@ def analyze_tournament(folder: Path, *, bootstrap: int = 200, seed: int = 0) -> 
                 for k, seat in enumerate(seats)
             },
             "metrics": {
-                name: _rate_cell(values) if cell.n else None
+                name: _metric_cell(values) if cell.n else None
                 for name, values in cell.metrics.items()
             },
         }
@@ -279,7 +291,8 @@ def _paired(game: GameSpec, samples: Sequence[Any], round_robin: bool) -> list[d
                 u = np.concatenate([p[0] for p in parts])
                 v = np.concatenate([p[1] for p in parts])
                 if u.size:
-                    tests.append((name, a, b, paired_test(u, v, kind="mcnemar", labels=(a, b))))
+                    # "auto": McNemar for a 0/1 outcome, the paired t-test for hops or scores
+                    tests.append((name, a, b, paired_test(u, v, labels=(a, b))))
         if not tests:
             continue
         raw = [t[3].p_value for t in tests]
@@ -395,7 +408,7 @@ def _tables(analysis: TournamentAnalysis) -> list[tuple[str, list[str], list[lis
         for name in analysis.metric_names:
             stat = cell["metrics"].get(name)
             row.append(
-                f"{_interval(stat['rate'], stat['lower'], stat['upper'])} (n={stat['n']})"
+                f"{_interval(stat['value'], stat['lower'], stat['upper'])} (n={stat['n']})"
                 if stat and stat["n"]
                 else "-"
             )

@@ -10,9 +10,9 @@ tournaments). The game, its settings and what is reconstructed from ``kale_ds.md
 :mod:`envs.kg.env`; the answerer seat: :mod:`envs.kg.answerer`.
 
 A ``GameSpec`` has fixed seats and the engine asks an agent for each, so ``GAME``
-declares the navigator only, and the two-seat game (``answerer_mode`` other than
-``none``) is played from Python (PettingZoo, or ``arena.match.play_episodes`` with an
-agent per seat); :func:`make_env` refuses it with that fix instead of failing mid-run.
+declares the navigator only; the two-seat game (``answerer_mode`` other than ``none``)
+is the environment :mod:`envs.kg_answer_v0` (``arena play kg_answer``), and
+:func:`make_env` refuses the setting here with that fix instead of failing mid-run.
 :func:`seats_for` says which seats play under a config.
 """
 
@@ -49,8 +49,8 @@ def make_env(config: KGTraversalConfig, judge: Any = None) -> Any:
         raise ArenaError(
             f"answerer_mode={config.answerer_mode!r} adds an answerer seat, and the engine "
             "plays only the seats GAME declares (navigator).",
-            "drop --answerer-mode for arena play, or play the two-seat game from Python: "
-            "envs.kg_traversal_v0.env(answerer_mode=...) (see docs/kg.md).",
+            "play the two-seat game as its own environment: `arena play kg_answer "
+            "--answerer-mode ...` (see docs/kg.md).",
         )
 
     return wrappers.OrderEnforcingWrapper(KGTraversalEnv(config))

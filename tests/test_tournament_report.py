@@ -152,3 +152,17 @@ def test_report_page_renders_in_headless_chromium(tournament: Path, tmp_path: Pa
     )
     problems = _problems(_open(broken, tmp_path)[0])
     assert any("boom" in p for p in problems) and any("failed to load" in p for p in problems)
+
+
+def test_a_count_metric_is_a_mean_and_a_0_1_metric_a_rate() -> None:
+    """Hops (kg games) are counts: a Wilson interval of them is meaningless (and used to
+    raise); they get a mean with a t-interval, while 0/1 outcomes keep the rate."""
+    import numpy as np
+
+    from analysis.tournament_report import _metric_cell
+
+    hops = _metric_cell(np.array([1.0, 4.0, 2.0, np.nan, 3.0]))
+    assert hops["kind"] == "mean" and hops["n"] == 4 and hops["value"] == 2.5
+    assert hops["lower"] < 2.5 < hops["upper"]
+    rate = _metric_cell(np.array([1.0, 0.0, 1.0, 1.0]))
+    assert rate["kind"] == "rate" and rate["value"] == 0.75 and 0 <= rate["lower"] < 0.75
