@@ -22,11 +22,11 @@ from theory.evaluation import (
     nash_averaging,
     nash_averaging_agent_vs_task,
 )
-from theory.evaluation.empirical_game import (
-    _alpha_rank_batch,
-    _batched_zero_sum_lp,
-    _Solver,
-    _unique_on_support,
+from theory.evaluation.alpha_rank_batch import alpha_rank_batch
+from theory.evaluation.meta_solver import (
+    EquilibriumSelector,
+    batched_zero_sum_lp,
+    unique_on_support,
 )
 from theory.games import NormalFormGame
 
@@ -167,7 +167,7 @@ def test_replicate_equilibria_are_exact_maximum_entropy_equilibria() -> None:
         _bernoulli_cells(np.random.default_rng(2).random((5, 4)), 40, 3)
     )
     tables = game.resample(30, seed=1)
-    solver = _Solver(False, 1.0)
+    solver = EquilibriumSelector(False, 1.0)
     x0, y0, _ = solver.point(np.asarray(game.payoffs))
     xs, ys, ok = solver.replicates(tables, x0, y0)
     assert ok.all()
@@ -183,19 +183,19 @@ def test_replicate_equilibria_are_exact_maximum_entropy_equilibria() -> None:
 
 def test_unique_support_check_refuses_duplicated_agents() -> None:
     rps = np.array([[0.0, -1.0, 1.0], [1.0, 0.0, -1.0], [-1.0, 1.0, 0.0]])
-    found = _unique_on_support(rps, np.arange(3), np.arange(3))
+    found = unique_on_support(rps, np.arange(3), np.arange(3))
     assert found is not None
     np.testing.assert_allclose(found[0], 1 / 3)
     doubled = np.vstack([rps, rps[2]])  # a copy of the third agent: equilibria form a segment
-    assert _unique_on_support(doubled, np.array([0, 1, 2]), np.arange(3)) is None
+    assert unique_on_support(doubled, np.array([0, 1, 2]), np.arange(3)) is None
     # the slow path splits the weight between the copies (maximum entropy)
-    x, _ = _Solver(False, 0.0)._max_entropy(doubled)
+    x, _ = EquilibriumSelector(False, 0.0)._max_entropy(doubled)
     np.testing.assert_allclose(x, [1 / 3, 1 / 3, 1 / 6, 1 / 6], atol=1e-6)
 
 
 def test_batched_lp_solves_each_block() -> None:
     games = np.random.default_rng(4).normal(size=(25, 4, 6))
-    guess = _batched_zero_sum_lp(games)
+    guess = batched_zero_sum_lp(games)
     assert guess is not None
     for r in range(25):
         nfg = NormalFormGame.zero_sum(games[r])
@@ -260,7 +260,7 @@ def test_symmetric_general_sum_equilibrium_is_symmetric() -> None:
     game = EmpiricalGame.symmetric(samples)
     assert game.constant_sum is None
     tables = game.resample(20, seed=0)
-    solver = _Solver(True, None)
+    solver = EquilibriumSelector(True, None)
     for r in range(20):
         x, y = solver._general_sum(tables[r])
         np.testing.assert_array_equal(x, y)
@@ -308,7 +308,7 @@ def test_bootstrap_is_seeded_and_n_boot_zero_gives_nan_intervals() -> None:
 def test_batched_alpha_rank_equals_theory(alpha: float) -> None:
     rng = np.random.default_rng(12)
     tables = rng.random((3, 2, 3, 4))
-    batch = _alpha_rank_batch(tables, False, alpha, 20)
+    batch = alpha_rank_batch(tables, False, alpha, 20)
     for r in range(3):
         ref = alpha_rank(
             NormalFormGame.from_bimatrix(tables[r, 0], tables[r, 1]),
@@ -319,7 +319,7 @@ def test_batched_alpha_rank_equals_theory(alpha: float) -> None:
         np.testing.assert_allclose(batch[1][r], ref.marginals[1], atol=1e-10)
     square = rng.random((3, 2, 4, 4))
     square[:, 1] = np.swapaxes(square[:, 0], 1, 2)
-    single = _alpha_rank_batch(square, True, alpha, 20)
+    single = alpha_rank_batch(square, True, alpha, 20)
     for r in range(3):
         ref = alpha_rank(square[r, 0], alpha=alpha, population_size=20)
         np.testing.assert_allclose(single[0][r], ref.marginals[0], atol=1e-10)
