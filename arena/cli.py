@@ -63,13 +63,19 @@ app.add_typer(tiny_app, name="tiny")
 @app.command()
 def report(
     run_dir: Annotated[
-        Path, typer.Argument(help="A run folder of `arena play` or `arena tournament`.")
+        Path,
+        typer.Argument(help="A run folder of `arena play`, `arena tournament` or `arena ds run`."),
     ],
     bootstrap: Annotated[
         int, typer.Option(help="Bootstrap replicates for a tournament's intervals.")
     ] = 200,
 ) -> None:
     """(Re)write a run's report: report.md (+ figures); a tournament also gets report.html."""
+    from analysis.ds_report import is_ds_run, render_ds_report
+
+    if is_ds_run(run_dir):
+        console.print(f"report written to [bold]{render_ds_report(run_dir)[0]}[/bold]")
+        return
     if (run_dir / "tournament.json").exists():
         from analysis.tournament_report import render_tournament_report
 

@@ -1,4 +1,4 @@
-"""Benchmark: agent-steps/s of the numpy-batched tabular decide/sample setting.
+"""Benchmarks: the tabular DS setting's agent-steps/s, and per-component accounting's cost.
 
 Why: the DS gradient checks need 10^5-10^6 episodes per estimate, so the tabular
 setting must step about a million agent-steps per second (issue 11's goal) with numpy
@@ -6,7 +6,13 @@ batching. One agent-step is one move of one episode (a SAMPLE or a DECIDE), incl
 the policy's action draw and the verifier's hint draw; finished episodes restart in
 place. Prints the figures and PASS/FAIL; not a timed test.
 
-    .venv/bin/python benchmarks/bench_ds.py [--n 100000] [--seconds 2]
+Second part (``--lm``): the overhead of per-component gradient accounting on the tiny
+LM (``arena.ds.llm_train.step``: one backward pass per component, summed into the same
+update) against a plain step (one backward of the whole loss), for an SFT step and for
+an RL step whose time includes the rollout; goal ≤ 1.3×. Medians of ``--repeats``
+alternating timings, one torch thread.
+
+    .venv/bin/python benchmarks/bench_ds.py [--n 100000] [--seconds 2] [--lm] [--repeats 15]
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import numpy as np
 from envs.decide_sample.vector import TabularPolicy, VectorDecideSample
 
 GOAL = 1_000_000  # agent-steps per second
+OVERHEAD_GOAL = 1.3  # accounting step time / plain step time
 
 
 def measure(n: int, seconds: float, k_max: int = 3, rho: float = 0.8) -> tuple[float, float]:
@@ -38,10 +45,63 @@ def measure(n: int, seconds: float, k_max: int = 3, rho: float = 0.8) -> tuple[f
     return steps / elapsed, episodes / elapsed
 
 
+def lm_overhead(repeats: int) -> dict[str, tuple[float, float]]:
+    """Median seconds per (plain, accounting) step, for an SFT and an RL step."""
+    import statistics
+
+    import torch
+
+    from arena.ds import llm
+    from arena.ds import llm_train as lt
+
+    torch.set_num_threads(1)
+    model, vocab, _ = llm.load_model("hf:tiny")
+    ref = llm.load_model("hf:tiny")[0]
+    rng = np.random.default_rng(0)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+
+    def sft_step(accounting: bool) -> None:
+        ep = llm.play(
+            (model, model),
+            vocab,
+            rng,
+            llm.problems(rng, 16, 1, "+"),
+            length=3,
+            k_max=2,
+            rho=0.8,
+            expert=0.9,
+        )
+        loss_s, loss_d = lt.component_loss(lt.losses(model, None, ep, vocab, "sft"), 0.0)
+        lt.step(model, optimizer, loss_s, loss_d, accounting=accounting)
+
+    def rl_step(accounting: bool) -> None:
+        ep = llm.play(
+            (model, model), vocab, rng, llm.problems(rng, 16, 1, "+"), length=3, k_max=2, rho=0.8
+        )
+        ep.reward[: ep.reward.size // 2] = 1.0  # a signal even before the policy earns one
+        terms = lt.losses(model, ref, ep, vocab, "rl", beta=0.1)
+        loss_s, loss_d = lt.component_loss(terms, 0.1)
+        lt.step(model, optimizer, loss_s, loss_d, accounting=accounting)
+
+    out = {}
+    for name, fn in (("SFT step", sft_step), ("RL step incl. rollout", rl_step)):
+        fn(True)  # warm up
+        times: dict[bool, list[float]] = {False: [], True: []}
+        for _ in range(repeats):
+            for accounting in (False, True):
+                start = time.perf_counter()
+                fn(accounting)
+                times[accounting].append(time.perf_counter() - start)
+        out[name] = (statistics.median(times[False]), statistics.median(times[True]))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="episodes stepped at once")
     parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--lm", action="store_true", help="also the tiny-LM accounting overhead")
+    parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args()
     ok = True
     for n in sorted({1_000, 10_000, args.n}):
@@ -51,6 +111,18 @@ def main() -> None:
             ok = rate >= GOAL
             line += f"  (goal >= {GOAL / 1e6:.0f}M: {'PASS' if ok else 'FAIL'})"
         print(line)
+    if args.lm:
+        for name, (plain, accounted) in lm_overhead(args.repeats).items():
+            ratio = accounted / plain
+            good = ratio <= OVERHEAD_GOAL
+            ok = ok and good
+            print(
+                f"tiny LM {name}: plain {plain * 1e3:.0f} ms, with per-component accounting "
+                f"{accounted * 1e3:.0f} ms = {ratio:.2f}x (goal <= {OVERHEAD_GOAL}x: "
+                f"{'PASS' if good else 'FAIL'})"
+            )
+            every2 = (plain + accounted) / (2 * plain)
+            print(f"  with --account-every 2 (norms on every 2nd step): {every2:.2f}x")
     print("PASS" if ok else "FAIL")
 
 

@@ -11,6 +11,7 @@ import json
 
 import numpy as np
 import pytest
+from gymnasium.spaces import Discrete
 from pettingzoo.test import api_test, seed_test
 
 from envs import decide_sample_v0, load_game
@@ -70,7 +71,7 @@ def test_revise_flips_forced_stop_and_cost() -> None:
 def test_two_agent_mode_shares_reward_and_passes_api_test() -> None:
     env = raw_env(two_agents=True, rho=1.0)
     env.reset(seed=1)
-    assert env.agent_selection == SAMPLER and env.action_space(DECIDER).n == 2
+    assert env.agent_selection == SAMPLER and env.action_space(DECIDER) == Discrete(2)
     assert env.problem is not None
     env.step(env.problem.correct_index)
     assert env.agent_selection == DECIDER
@@ -179,3 +180,46 @@ def test_sft_gradient_matches_its_expectation_and_ignores_reward() -> None:
     assert est.agrees_with(expected, Z), est.z_scores(expected)
     mean = sft_gradient(POLICY_PARAMS, demos, reduction="mean")
     assert np.linalg.norm(mean.mean) < np.linalg.norm(est.mean)  # token-mean shrinks it
+
+
+def test_token_mode_writes_the_answer_as_digits_and_passes_api_and_seed_tests() -> None:
+    env = raw_env(mode="token", rho=1.0, operators="+", id_digits=(2, 2), ood_digits=(2, 2))
+    env.reset(seed=4)
+    assert env.problem is not None and env.length == 3  # 99 + 99 = 198
+    assert env.action_space(POLICY).shape == (3,)
+    assert (env.observe(POLICY)[7 : 7 + env.config.n_candidates] == -1).all()  # no candidates
+    digits = [int(c) for c in f"{env.problem.answer:03d}"]
+    env.step(digits)
+    assert env.infos[POLICY]["correct"] and env.observe(POLICY)[3] == env.problem.answer
+    env.step([0, 0, 0])  # first entry 0 -> STOP
+    assert env.rewards[POLICY] == 1.0 and env.episode_record()["final_correct"]
+    api_test(decide_sample_v0.env(mode="token"), num_cycles=40)
+    seed_test(lambda: decide_sample_v0.env(mode="token", two_agents=True), num_cycles=20)
+
+
+def test_token_mode_rejects_bad_actions_and_short_answers() -> None:
+    from envs.errors import IllegalActionError
+
+    env = raw_env(mode="token", answer_tokens=10)
+    env.reset(seed=0)
+    with pytest.raises(IllegalActionError):
+        env.step([1, 2])  # not 8 digits
+    with pytest.raises(IllegalActionError):
+        env.step([10] * 10)
+    with pytest.raises(ArenaError, match="answer_tokens"):
+        DecideSampleConfig(mode="token", answer_tokens=2)
+    with pytest.raises(ArenaError, match="mode"):
+        DecideSampleConfig(mode="tokens")
+
+
+def test_phase_log_probs_land_in_infos_by_phase() -> None:
+    from envs.decide_sample.wrappers import PhaseLogProbs
+
+    env = PhaseLogProbs(decide_sample_v0.env(k_max=2, rho=1.0))
+    env.reset(seed=2)
+    env.step_logged(0, -1.25)
+    assert env.infos[POLICY]["logp_sample"] == -1.25 and "logp_decide" not in env.infos[POLICY]
+    env.step_logged(1, -0.5)  # REVISE
+    assert env.infos[POLICY]["logp_decide"] == -0.5
+    env.step(0)  # the plain step adds nothing
+    assert "logp_sample" not in env.infos[POLICY]

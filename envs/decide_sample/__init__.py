@@ -2,7 +2,8 @@
 
 :mod:`.config` the settings; :mod:`.problems` problems and near-miss distractors;
 :mod:`.env` the PettingZoo AEC environment; :mod:`.summary` the table;
-:mod:`.vector` the numpy-batched tabular setting with its gradient estimators. Users
+:mod:`.vector` the numpy-batched tabular setting with its gradient estimators;
+:mod:`.wrappers` per-phase log-probs in ``infos``. Users
 import the versioned module: ``from envs import decide_sample_v0``.
 """
 

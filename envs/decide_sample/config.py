@@ -29,7 +29,11 @@ FLAG_HELP = {
     "k_max": "Most attempts per episode; STOP is forced after attempt k_max.",
     "rho": "Probability that the verifier hint equals the attempt's true correctness.",
     "revise_cost": "Reward subtracted for each REVISE (>= 0).",
+    "mode": "SAMPLE action: 'structured' (pick a candidate) or 'token' (write L digits).",
+    "answer_tokens": "Token mode: digits per answer, L (0 = just enough for the widest answer).",
 }
+
+MODES = ("structured", "token")
 
 
 def _check_digits(name: str, value: object) -> tuple[int, int]:
@@ -59,6 +63,19 @@ class DecideSampleConfig:
     k_max: int = field(default=3, metadata={"help": FLAG_HELP["k_max"]})
     rho: float = field(default=0.8, metadata={"help": FLAG_HELP["rho"]})
     revise_cost: float = field(default=0.0, metadata={"help": FLAG_HELP["revise_cost"]})
+    mode: str = field(default="structured", metadata={"help": FLAG_HELP["mode"]})
+    answer_tokens: int = field(default=0, metadata={"help": FLAG_HELP["answer_tokens"]})
+
+    @property
+    def widest_answer(self) -> int:
+        """Digits of the largest answer any problem of this config can have."""
+        top = 10 ** max(self.id_digits[1], self.ood_digits[1]) - 1
+        return len(str(top * top if "x" in self.operators else 2 * top))
+
+    @property
+    def attempt_length(self) -> int:
+        """``L``: digit tokens per attempt in token mode."""
+        return self.answer_tokens or self.widest_answer
 
     def __post_init__(self) -> None:
         ops = self.operators
@@ -73,6 +90,17 @@ class DecideSampleConfig:
         _check_int("k_max", self.k_max, 1, "pass --k-max 3.")
         _check_prob("ood_fraction", self.ood_fraction, "pass --ood-fraction 0.")
         _check_prob("rho", self.rho, "pass --rho 0.8.")
+        if self.mode not in MODES:
+            raise ArenaError(
+                f"mode must be 'structured' or 'token', got {self.mode!r}.", "pass --mode token."
+            )
+        _check_int("answer_tokens", self.answer_tokens, 0, "pass --answer-tokens 0.")
+        if self.answer_tokens and self.answer_tokens < self.widest_answer:
+            raise ArenaError(
+                f"answer_tokens={self.answer_tokens} is shorter than the widest answer "
+                f"({self.widest_answer} digits).",
+                f"pass --answer-tokens {self.widest_answer} (or 0 for automatic).",
+            )
         cost = self.revise_cost
         if isinstance(cost, bool) or not isinstance(cost, int | float) or not cost >= 0:
             raise ArenaError(

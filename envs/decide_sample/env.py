@@ -12,6 +12,10 @@ one). Up to ``k_max`` attempts, each two phases:
 
 * **SAMPLE** (structured mode): pick one of ``n_candidates`` answers, the truth and
   near-miss distractors (:mod:`envs.decide_sample.problems`), shuffled per episode.
+* **SAMPLE** (token mode, ``mode="token"``): write the answer as ``L`` digit tokens
+  (``MultiDiscrete([10] * L)``, most significant first, zero-padded; ``L`` is
+  ``answer_tokens`` or just enough for the widest answer), so the attempt length the DS
+  claims are about is explicit; no candidates are shown;
 * **DECIDE**: STOP (accept the answer) or REVISE (sample again). Before deciding the
   agent sees a verifier hint that equals the attempt's correctness with probability
   ``rho``: without such a signal a decision policy cannot beat a constant, so ``rho``
@@ -29,7 +33,9 @@ Spaces. Actions are ``Discrete(n_candidates)`` for the single seat: in SAMPLE th
 of a candidate, in DECIDE ``action % 2`` (0 STOP, 1 REVISE). Why modulo: one seat has
 one action space, and making every index legal in both phases lets an agent that
 ignores the phase (``tabular:uniform``) play without illegal moves; an LLM or tabular
-policy uses 0 and 1. With two agents the decider's space is ``Discrete(2)``.
+policy uses 0 and 1. In token mode the single seat's space is the sampler's
+``MultiDiscrete`` and a decision reads its first entry modulo 2. With two agents the
+decider's space is ``Discrete(2)``.
 Observations are a read-only int64 vector (layout: :data:`OBS_FIELDS`, then the
 candidates, then the previous choices, ``-1`` where none), so ``tabular:FILE`` agents
 can key on it.
@@ -38,7 +44,7 @@ can key on it.
 answer), ``first_attempt_correct``, ``flip`` (``"wrong->right"``/``"right->wrong"``
 between consecutive attempts, else ``None``), ``hint``, ``decision``, ``forced_stop``.
 Per-phase log-probs (``logp_sample``/``logp_decide``) belong to the policy, not the
-environment: a policy wrapper adds them.
+environment: :class:`envs.decide_sample.wrappers.PhaseLogProbs` adds them.
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from gymnasium.spaces import Box, Discrete
+from gymnasium.spaces import Box, Discrete, MultiDiscrete
 from pettingzoo import AECEnv
 from pettingzoo.utils import wrappers
 
@@ -100,7 +106,14 @@ class raw_env(AECEnv):
         size = len(OBS_FIELDS) + cfg.n_candidates + cfg.k_max
         space = Box(low=-1, high=OBS_HIGH, shape=(size,), dtype=np.int64)
         self._observation_spaces = dict.fromkeys(self.possible_agents, space)
-        self._action_spaces = {agent: Discrete(cfg.n_candidates) for agent in self.possible_agents}
+        self.token_mode = cfg.mode == "token"
+        self.length = cfg.attempt_length
+        sample_space: Discrete | MultiDiscrete = (
+            MultiDiscrete([10] * self.length) if self.token_mode else Discrete(cfg.n_candidates)
+        )
+        self._action_spaces: dict[str, Discrete | MultiDiscrete] = dict.fromkeys(
+            self.possible_agents, sample_space
+        )
         if self.two_agents:
             self._action_spaces[DECIDER] = Discrete(2)
         self._rng = np.random.default_rng()
@@ -113,7 +126,7 @@ class raw_env(AECEnv):
     def observation_space(self, agent: str) -> Box:
         return self._observation_spaces[agent]
 
-    def action_space(self, agent: str) -> Discrete:
+    def action_space(self, agent: str) -> Discrete | MultiDiscrete:
         return self._action_spaces[agent]
 
     # ------------------------------------------------------------------ PettingZoo API
@@ -149,23 +162,45 @@ class raw_env(AECEnv):
         hint = -1
         if last is not None and self.phase != SAMPLE:
             hint = -1 if last["hint"] is None else int(last["hint"])
+        key = "answer" if self.token_mode else "choice"
         head = [
             self.phase,
             len(self.attempts),
             hint,
-            last["choice"] if last is not None and self.phase != SAMPLE else -1,
+            last[key] if last is not None and self.phase != SAMPLE else -1,
             "+x".index(problem.op),
             problem.left,
             problem.right,
         ]
-        history = [a["choice"] for a in self.attempts][: cfg.k_max]
+        history = [a[key] for a in self.attempts][: cfg.k_max]
         history += [-1] * (cfg.k_max - len(history))
-        obs = np.array([*head, *problem.candidates, *history], dtype=np.int64)
+        # token mode writes the answer: no candidates to pick from
+        shown = [-1] * cfg.n_candidates if self.token_mode else list(problem.candidates)
+        obs = np.array([*head, *shown, *history], dtype=np.int64)
         obs.setflags(write=False)
         return obs
 
+    def _tokens(self, agent: str, action: Any) -> list[int]:
+        """A token-mode SAMPLE action: ``L`` digits, most significant first."""
+        try:
+            digits = [int(x) for x in np.asarray(action).reshape(-1)]
+        except (TypeError, ValueError) as exc:
+            raise IllegalActionError(
+                f"{agent!r} action {action!r} is not {self.length} digits.",
+                f"pass {self.length} integers 0..9.",
+            ) from exc
+        if len(digits) != self.length or any(not 0 <= d <= 9 for d in digits):
+            raise IllegalActionError(
+                f"{agent!r} action {action!r} is not {self.length} digits 0..9.",
+                f"pass {self.length} integers 0..9.",
+            )
+        return digits
+
     def _action(self, agent: str, action: Any) -> int:
-        n = self._action_spaces[agent].n
+        space = self._action_spaces[agent]
+        if isinstance(space, MultiDiscrete):  # token mode, DECIDE: the first entry decides
+            return self._tokens(agent, action)[0]
+        n = int(space.n)
         try:
             value = int(action)
         except (TypeError, ValueError) as exc:
@@ -183,7 +218,11 @@ class raw_env(AECEnv):
         if self.terminations[agent] or self.truncations[agent]:
             self._was_dead_step(action)
             return
-        value = self._action(agent, action)
+        if self.phase == SAMPLE and self.token_mode:
+            tokens = self._tokens(agent, action)
+            value = int("".join(map(str, tokens)))
+        else:
+            value = self._action(agent, action)
         self._cumulative_rewards[agent] = 0.0
         self.rewards = dict.fromkeys(self.agents, 0.0)
         info = self._sample(value) if self.phase == SAMPLE else self._decide(value % 2)
@@ -195,9 +234,13 @@ class raw_env(AECEnv):
 
     # ------------------------------------------------------------------ game logic
     def _sample(self, choice: int) -> dict[str, Any]:
+        """``choice`` is a candidate index, or in token mode the written answer."""
         problem = self.problem
         assert problem is not None
-        correct = choice == problem.correct_index
+        if self.token_mode:
+            answer, correct = choice, choice == problem.answer
+        else:
+            answer, correct = problem.candidates[choice], choice == problem.correct_index
         flip = None
         if self.attempts:
             before = self.attempts[-1]["correct"]
@@ -210,8 +253,8 @@ class raw_env(AECEnv):
             hint = int(correct if truthful else not correct)
         self.attempts.append(
             {
-                "choice": choice,
-                "answer": problem.candidates[choice],
+                "choice": None if self.token_mode else choice,
+                "answer": answer,
                 "correct": correct,
                 "hint": hint,
                 "decision": "STOP" if forced else None,
