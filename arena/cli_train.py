@@ -3,7 +3,11 @@
 ``arena train magic --attacker hf:tiny --defender hf:tiny --steps 60 --switch-every 15
 --out runs/m1`` runs MAGIC's co-evolution (attacker SFT, then alternating GRPO); see
 :mod:`arena.train.magic`. Re-running the same command on the same ``--out`` resumes a
-killed run from its last completed phase.
+killed run from its last saved step (``--save-every``), with each model's optimizer state.
+
+``arena train rapo --model hf:tiny --out runs/r1`` runs RAPO (risk-scaled safe-reasoning
+SFT, then GRPO on R + G); see :mod:`arena.train.rapo` and docs/rapo.md. The same
+command on the same ``--out`` resumes after the last completed stage.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ import typer
 
 from arena.console import console, error_console
 
-train_app = typer.Typer(help="Train agents (MAGIC co-evolution) with TRL.", no_args_is_help=True)
+train_app = typer.Typer(
+    help="Train agents (MAGIC co-evolution, RAPO safe reasoning) with TRL.", no_args_is_help=True
+)
 
 
 @train_app.command("magic")
@@ -43,6 +49,13 @@ def magic(
     start_role: Annotated[str, typer.Option(help="First GRPO learner.")] = "defender",
     seed: Annotated[int, typer.Option(help="Seed of draws, sampling and init.")] = 0,
     bf16: Annotated[bool, typer.Option(help="bf16 training (GPU).")] = False,
+    save_every: Annotated[
+        int,
+        typer.Option(help="Resumable checkpoint every N steps inside a phase (0: phase ends)."),
+    ] = 5,
+    tensorboard: Annotated[
+        bool, typer.Option(help="Also log every step to OUT/tensorboard (needs tensorboard).")
+    ] = False,
 ) -> None:
     """MAGIC co-evolution: attacker SFT, then alternating GRPO of attacker and defender."""
     from arena.train.config import MagicConfig
@@ -70,6 +83,8 @@ def magic(
         start_role=start_role,  # type: ignore[arg-type]
         seed=seed,
         bf16=bf16,
+        save_every=save_every,
+        tensorboard=tensorboard,
     )
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -93,4 +108,100 @@ def magic(
         f"MAGIC run {manifest['status']}: {len(manifest['phases'])} phases in [bold]{out}[/bold]; "
         f"latest checkpoints hf:{out}/attacker/phase-{last} and hf:{out}/defender/phase-{last}; "
         f"per-step log {out}/log.csv"
+    )
+
+
+@train_app.command("rapo")
+def rapo(
+    out: Annotated[str, typer.Option(help="Run folder; the same folder resumes.")] = "runs/rapo",
+    model: Annotated[str, typer.Option(help="Model to train (hf:tiny, hf:PATH).")] = "hf:tiny",
+    complexities: Annotated[str, typer.Option(help="Attack complexities k, e.g. 0,1,2.")] = (
+        "0,1,2"
+    ),
+    sentences_per_level: Annotated[int, typer.Option(help="Analysis sentences per level.")] = 1,
+    length_tolerance: Annotated[int, typer.Option(help="Sentences off target for R = 1.")] = 0,
+    min_safety_share: Annotated[float, typer.Option(help="Below: off-topic.")] = 0.5,
+    r_scheme: Annotated[str, typer.Option(help="R table: 'issue' or 'paper'.")] = "issue",
+    sft_steps: Annotated[int, typer.Option(help="Stage-1 SFT steps (0: skip).")] = 40,
+    sft_learning_rate: Annotated[float, typer.Option(help="Stage-1 learning rate.")] = 2e-3,
+    sft_batch_size: Annotated[int, typer.Option(help="Stage-1 batch size.")] = 8,
+    steps: Annotated[int, typer.Option(help="Stage-2 GRPO steps (0: skip).")] = 16,
+    group_size: Annotated[int, typer.Option(help="GRPO group size G.")] = 8,
+    prompts_per_step: Annotated[int, typer.Option(help="Prompts per GRPO step.")] = 2,
+    learning_rate: Annotated[float, typer.Option(help="GRPO learning rate.")] = 1e-4,
+    beta: Annotated[float, typer.Option(help="KL coefficient.")] = 0.0,
+    temperature: Annotated[float, typer.Option(help="Rollout temperature (paper: 1.2).")] = 1.0,
+    top_p: Annotated[float, typer.Option(help="Rollout top-p (paper: 0.9).")] = 1.0,
+    max_new_tokens: Annotated[int, typer.Option(help="Completion tokens.")] = 128,
+    seeds: Annotated[str, typer.Option(help="Seed pool: builtin or FILE[,FILE].")] = "builtin",
+    num_seeds: Annotated[int, typer.Option(help="Training seeds drawn from the pool.")] = 24,
+    eval_seeds: Annotated[int, typer.Option(help="Held-out seeds evaluated per stage.")] = 8,
+    probe_items: Annotated[int, typer.Option(help="Training prompts probed per stage.")] = 16,
+    probe_samples: Annotated[int, typer.Option(help="Samples per probe prompt.")] = 4,
+    judge: Annotated[str, typer.Option(help="Judge of G (rule = offline; guard:SPEC).")] = "rule",
+    seed: Annotated[int, typer.Option(help="Seed of draws, sampling and init.")] = 0,
+    bf16: Annotated[bool, typer.Option(help="bf16 training (GPU).")] = False,
+) -> None:
+    """RAPO: SFT on risk-scaled safety analyses, then GRPO on R (risk-aware) + G (general)."""
+    from arena.sweep import parse_int_list
+    from arena.train.rapo_config import RapoConfig
+
+    config = RapoConfig(
+        out=out,
+        model=model,
+        complexities=parse_int_list(complexities, "complexities"),
+        sentences_per_level=sentences_per_level,
+        length_tolerance=length_tolerance,
+        min_safety_share=min_safety_share,
+        r_scheme=r_scheme,  # type: ignore[arg-type]  # validated by RapoConfig
+        sft_steps=sft_steps,
+        sft_learning_rate=sft_learning_rate,
+        sft_batch_size=sft_batch_size,
+        steps=steps,
+        group_size=group_size,
+        prompts_per_step=prompts_per_step,
+        learning_rate=learning_rate,
+        beta=beta,
+        temperature=temperature,
+        top_p=top_p,
+        max_new_tokens=max_new_tokens,
+        seeds=seeds,
+        num_seeds=num_seeds,
+        eval_seeds=eval_seeds,
+        probe_items=probe_items,
+        probe_samples=probe_samples,
+        judge=judge,
+        seed=seed,
+        bf16=bf16,
+    )
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from arena.train.rapo import train_rapo
+
+    total = config.sft_steps + config.steps
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=error_console,
+    ) as bar:
+        task = bar.add_task("rapo: loading", total=total)
+
+        def progress(done: int, total: int, what: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"rapo: {what}")
+
+        manifest = train_rapo(config, progress)
+    saved = [s["checkpoint"] for s in manifest["stages"] if s.get("checkpoint")]
+    evaluations = manifest["evaluations"]
+    first, last = evaluations[0], evaluations[-1]
+    line = ""
+    if "reward" in first and "reward" in last:
+        line = (
+            f"; held-out R+G {first['reward']:+.2f} (untrained) -> {last['reward']:+.2f} "
+            f"(stage {last['stage']})"
+        )
+    console.print(
+        f"RAPO run {manifest['status']} in [bold]{out}[/bold]: checkpoints "
+        f"{', '.join(f'hf:{out}/{c}' for c in saved) or 'none'}{line}; per-step log {out}/log.csv"
     )

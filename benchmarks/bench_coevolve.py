@@ -19,7 +19,9 @@ on one intra-op thread; see ``agents.backends.hf._limit_threads_for_small_models
   (``agents.tiny.ensure_tiny_model()``, loaded by the same ``load_policy``), with the
   same GRPOConfig settings (``arena.train.magic.grpo_settings``) (group size G, prompts per
   step, max completion length, sampling, loss), the same prompts, and a trivial
-  length-based reward; timed by the same kind of callback.
+  length-based reward; timed by the same kind of callback. The bare trainers run twice,
+  before and after MAGIC, and their median is taken over both runs' steps: other
+  processes' load drifts during a run, and bracketing keeps that drift out of the ratio.
 
 Two ratios, each against the bare step on the same prompts and completion length:
 
@@ -28,10 +30,13 @@ Two ratios, each against the bare step on the same prompts and completion length
   step. Goal: <= 1.2x.
 * Attacker phase (G sampled rewrites per seed, ``max_completion_length = max_new_tokens``).
   Its reward function also has the frozen defender *generate* one sampled reply to every
-  rewrite (G x prompts replies of up to ``defender_max_new_tokens`` tokens) before judging
-  them, i.e. a second model's generation inside every step, which a bare GRPO step
-  with a cheap reward never pays. It is reported against the same goal for the record,
-  with the extra generation's share, but that extra work is the recipe, not overhead.
+  rewrite (G x prompts replies of up to ``defender_max_new_tokens`` tokens, one
+  left-padded batch, KV cache, ``inference_mode``) before judging them, i.e. a second
+  model's generation inside every step, which a bare GRPO step with a cheap reward never
+  pays. It is reported against the same goal for the record, with the extra generation's
+  share measured alone, but that extra work is the recipe, not overhead: on a model this
+  small a decoding step costs about as much for 1 row as for 64, so the replies cost
+  about ``defender_max_new_tokens`` forward passes whatever is batched.
 
 Run: ``python benchmarks/bench_coevolve.py`` (``--steps``, ``--group-size``,
 ``--seeds-per-step``, ``--max-new-tokens``, ``--defender-max-new-tokens``).
@@ -55,6 +60,7 @@ sys.path.insert(0, str(ROOT))
 from arena.train.config import MagicConfig  # noqa: E402
 from arena.train.magic import (  # noqa: E402
     MagicTrainer,
+    StepCallback,
     _drop_printer,
     _quiet_libraries,
     attacker_chat,
@@ -140,12 +146,9 @@ def magic_phases(
 ) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, float]]:
     """Per-step seconds and mean completion lengths of MAGIC's defender then attacker
     phase, and each phase's seconds, from one ``MagicTrainer.run()``."""
-    from arena.train import magic
-
     lengths: list[float] = []
-    base = magic._StepCallback
 
-    class Recording(base):  # type: ignore[misc, valid-type]
+    class Recording(StepCallback):
         """MAGIC's own step callback, also noting TRL's mean completion length (read only)."""
 
         def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kw: Any) -> None:
@@ -153,12 +156,11 @@ def magic_phases(
                 lengths.append(float(logs.get("completions/mean_length", float("nan"))))
             super().on_log(args, state, control, logs=logs, **kw)
 
-    magic._StepCallback = Recording  # type: ignore[misc]
-    try:
-        trainer = MagicTrainer(config)
-        manifest = trainer.run()
-    finally:
-        magic._StepCallback = base  # type: ignore[misc]
+    class RecordingTrainer(MagicTrainer):
+        step_callback = Recording
+
+    trainer = RecordingTrainer(config)
+    manifest = trainer.run()
     per_phase: dict[str, list[float]] = {}
     per_phase_len: dict[str, list[float]] = {}
     phase_seconds: dict[str, float] = {}
@@ -206,6 +208,7 @@ def main() -> None:
             sft_steps=0,
             num_seeds=args.num_seeds,
             eval_seeds=0,
+            save_every=0,  # the bare trainer saves nothing either
         )
         print(
             f"tiny model, CPU, OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}; G="
@@ -230,24 +233,39 @@ def main() -> None:
         defender_prompts = [defender_chat(extract_answer(text)) for text in rewrites]
         del writer
 
-        started = time.perf_counter()
-        # Seeds as MAGIC's phases get them (config.seed + phase index; phase 1 = init).
-        bare_def, bare_def_len = bare_grpo(
-            config,
-            defender_prompts,
-            config.defender_max_new_tokens,
-            steps,
-            tmp / "bare-d",
-            config.seed + 2,
-        )
-        bare_att, bare_att_len = bare_grpo(
-            config, attacker_prompts, config.max_new_tokens, steps, tmp / "bare-a", config.seed + 3
-        )
-        bare_wall = time.perf_counter() - started
+        def bare_pair(tag: str) -> tuple[list[float], list[float], list[float], list[float]]:
+            # Seeds as MAGIC's phases get them (config.seed + phase index; phase 1 = init).
+            d_s, d_len = bare_grpo(
+                config,
+                defender_prompts,
+                config.defender_max_new_tokens,
+                steps,
+                tmp / f"bare-d-{tag}",
+                config.seed + 2,
+            )
+            a_s, a_len = bare_grpo(
+                config,
+                attacker_prompts,
+                config.max_new_tokens,
+                steps,
+                tmp / f"bare-a-{tag}",
+                config.seed + 3,
+            )
+            return d_s, d_len, a_s, a_len
 
+        # The bare trainers run before *and* after MAGIC: on a shared machine the load
+        # drifts, and bracketing cancels a linear drift instead of charging it to MAGIC.
         started = time.perf_counter()
+        before = bare_pair("before")
+        started_magic = time.perf_counter()
         magic, magic_len, phase_seconds = magic_phases(config)
-        magic_wall = time.perf_counter() - started
+        magic_wall = time.perf_counter() - started_magic
+        after = bare_pair("after")
+        bare_wall = time.perf_counter() - started - magic_wall
+        bare_def = [before[0], after[0]]
+        bare_def_len = before[1]
+        bare_att = [before[2], after[2]]
+        bare_att_len = before[3]
 
     # The attacker phase's extra generation, measured alone: the frozen defender's
     # sampled replies to one step's rewrites, as the attacker's reward function makes them.
@@ -268,11 +286,12 @@ def main() -> None:
         ("defender", bare_def, magic.get("defender", []), bare_def_len),
         ("attacker", bare_att, magic.get("attacker", []), bare_att_len),
     )
-    for role, bare_s, magic_s, bare_len in rows:
+    for role, bare_s, magic_s, bare_len in rows:  # bare_s: the runs before and after
         if not magic_s or not bare_s:
             print(f"  {role} phase: no steps recorded")
             continue
-        b, m = _median_after_warmup(bare_s), _median_after_warmup(magic_s)
+        b = statistics.median(s for run in bare_s for s in (run[1:] or run))
+        m = _median_after_warmup(magic_s)
         ratio = m / b
         print(
             f"  {role} phase: MAGIC {m:.2f} s/step, bare GRPOTrainer {b:.2f} s/step: "
@@ -280,7 +299,8 @@ def main() -> None:
         )
         print(
             f"    steps (s, warm-up first): MAGIC {', '.join(f'{s:.2f}' for s in magic_s)}; "
-            f"bare {', '.join(f'{s:.2f}' for s in bare_s)}"
+            f"bare (before, after) "
+            f"{'; '.join(', '.join(f'{s:.2f}' for s in run) for run in bare_s)}"
         )
         print(
             f"    mean completion tokens per step: MAGIC "

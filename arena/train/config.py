@@ -9,6 +9,7 @@ defaults are sized for the offline tiny model on 2 CPU cores.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,17 @@ class MagicConfig:
     )
     seed: int = field(default=0, metadata={"help": "Seed of data draws, sampling and init."})
     bf16: bool = field(default=False, metadata={"help": "bf16 training (GPU only)."})
+    save_every: int = field(
+        default=5,
+        metadata={
+            "help": "Save a resumable checkpoint every N steps inside a phase (0: only at "
+            "phase ends); a killed run resumes from the last one."
+        },
+    )
+    tensorboard: bool = field(
+        default=False,
+        metadata={"help": "Also log every step to OUT/tensorboard (needs `tensorboard`)."},
+    )
 
     def __post_init__(self) -> None:
         _positive_int(self, "steps", minimum=0)
@@ -100,6 +112,12 @@ class MagicConfig:
         _positive_int(self, "num_seeds", minimum=2)
         _positive_int(self, "eval_seeds", minimum=0)
         _positive_int(self, "seed", minimum=0)
+        _positive_int(self, "save_every", minimum=0)
+        if self.tensorboard and importlib.util.find_spec("tensorboard") is None:
+            raise ArenaError(
+                "tensorboard=True, but the tensorboard package is not installed.",
+                "pip install tensorboard, or drop --tensorboard (OUT/log.csv has every step).",
+            )
         if not isinstance(self.group_size, int) or self.group_size < 2:
             raise ArenaError(
                 f"group_size must be a whole number >= 2, got {self.group_size!r}.",
@@ -177,6 +195,55 @@ class MagicConfig:
         if self.prompt_style == "auto":
             return self.attacker == "hf:tiny" and self.defender == "hf:tiny"
         return self.prompt_style == "compact"
+
+
+def grpo_settings(
+    config: MagicConfig,
+    *,
+    output_dir: Path,
+    max_steps: int,
+    max_completion_length: int,
+    seed: int,
+    use_cpu: bool,
+    save_steps: int = 0,
+) -> Any:
+    """The ``GRPOConfig`` of one GRPO phase (also what ``benchmarks/bench_coevolve.py``
+    gives a bare trainer, so the comparison cannot drift). ``bf16`` comes from the config:
+    TRL's default (on) means slow autocast on a CPU. ``save_steps`` > 0 writes a
+    resumable checkpoint (weights, optimizer, scheduler, RNG, trainer state) every that
+    many steps, keeping only the latest. TRL is imported here, not at module level, so
+    the config stays importable without it."""
+    from trl import GRPOConfig
+
+    return GRPOConfig(
+        output_dir=str(output_dir),
+        max_steps=max_steps,
+        per_device_train_batch_size=config.seeds_per_step * config.group_size,
+        num_generations=config.group_size,
+        max_completion_length=max_completion_length,
+        learning_rate=config.learning_rate,
+        lr_scheduler_type="constant",
+        beta=config.beta,
+        epsilon=config.epsilon,
+        temperature=config.temperature,
+        top_k=0,
+        top_p=1.0,
+        loss_type="dapo",
+        scale_rewards="group",
+        num_iterations=1,
+        logging_steps=1,
+        save_strategy="steps" if save_steps > 0 else "no",
+        save_steps=max(save_steps, 1),
+        save_total_limit=1,
+        save_only_model=False,
+        report_to=[],
+        disable_tqdm=True,
+        bf16=config.bf16,
+        gradient_checkpointing=False,
+        use_vllm=False,
+        seed=seed,
+        use_cpu=use_cpu,
+    )
 
 
 def _finite(value: Any) -> bool:
