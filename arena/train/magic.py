@@ -50,8 +50,6 @@ killed mid-phase resumes from there when the same command is run again on the sa
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -90,6 +88,13 @@ from arena.train.magic_models import (
     unwrap_optimizer,
 )
 from arena.train.magic_phases import attacker_phase_data, defender_phase_data
+from arena.train.run_folder import (
+    MANIFEST,
+    drop_printer,
+    open_manifest,
+    quiet_libraries,
+    write_manifest,
+)
 from envs.attack_defense.parsing import extract_answer, is_well_formatted
 from envs.attack_defense.verdicts import RewardConfig
 from envs.errors import ArenaError
@@ -123,7 +128,7 @@ __all__ = [
     "train_magic",
 ]
 
-MANIFEST = "run.json"
+
 LOG = "log.csv"
 TRAINER_DIR = "_trainer"
 #: The old private name, kept for code that subclassed it.
@@ -173,48 +178,22 @@ class MagicTrainer:
 
     # -------------------------------------------------------------- manifest / resume
     def _load_or_start_manifest(self) -> None:
-        path = self.out / MANIFEST
         config = self.config.to_dict()
-        if path.exists():
-            try:
-                manifest = json.loads(path.read_text())
-            except json.JSONDecodeError as exc:
-                raise ArenaError(
-                    f"{path} is not valid JSON, so the run cannot be resumed.",
-                    "delete the run folder or pass another --out.",
-                ) from exc
-            # A run folder may be moved or copied: its place is not a setting.
-            saved = {**manifest.get("config", {}), "out": config["out"]}
-            if manifest.get("recipe") != "magic" or saved != config:
-                changed = sorted(k for k in config if saved.get(k) != config[k])
-                raise ArenaError(
-                    f"{self.out} holds another run (different settings: "
-                    f"{', '.join(changed) or 'recipe'}).",
-                    "re-run with the same settings to resume, or pass a new --out.",
-                )
-            manifest["config"] = config
-            self.manifest = manifest
-        else:
-            if self.out.exists() and any(self.out.iterdir()):
-                raise ArenaError(
-                    f"{self.out} exists, is not empty and holds no {MANIFEST}.",
-                    "pass a new or empty --out.",
-                )
+        manifest = open_manifest(self.out, "magic", config)
+        if manifest is None:
             self.out.mkdir(parents=True, exist_ok=True)
-            self.manifest = {
+            manifest = {
                 "recipe": "magic",
                 "status": "running",
                 "config": config,
                 "phases": [],
                 "evaluations": [],
             }
+        self.manifest = manifest
         self._write_manifest()
 
     def _write_manifest(self) -> None:
-        path = self.out / MANIFEST
-        tmp = path.with_name(MANIFEST + ".tmp")
-        tmp.write_text(json.dumps(self.manifest, indent=2, default=str))
-        os.replace(tmp, path)
+        write_manifest(self.out, self.manifest)
 
     def _phase_dir(self, index: int) -> Path:
         return self.out / TRAINER_DIR / f"phase-{index}"
@@ -262,7 +241,7 @@ class MagicTrainer:
         self.judge = make_judge(config.judge)
         self.manifest["judge"] = self.judge.describe()
         self.manifest["compact_prompts"] = self.compact
-        _quiet_libraries()
+        quiet_libraries()
         torch.manual_seed(config.seed)
         device = "cuda" if torch.cuda.is_available() else "cpu"
         self.device = device
@@ -416,7 +395,7 @@ class MagicTrainer:
             processing_class=self.attacker.tokenizer,
             callbacks=self._callbacks(callback),
         )
-        _drop_printer(trainer)
+        drop_printer(trainer)
         started = time.perf_counter()
         trainer.train(resume_from_checkpoint=checkpoint[0] if checkpoint else None)
         self._finish_phase(
@@ -469,7 +448,7 @@ class MagicTrainer:
             processing_class=learner.tokenizer,
             callbacks=self._callbacks(callback),
         )
-        _drop_printer(trainer)
+        drop_printer(trainer)
         self._restore_optimizer(trainer, role)
         started = time.perf_counter()
         trainer.train(resume_from_checkpoint=checkpoint[0] if checkpoint else None)
@@ -506,23 +485,6 @@ class MagicTrainer:
 
     def _attacker_phase_data(self) -> tuple[Callable[..., list[float]], list[dict[str, Any]]]:
         return attacker_phase_data(self)
-
-
-def _drop_printer(trainer: Any) -> None:
-    """``disable_tqdm`` makes the Trainer print every log dict; log.csv has them."""
-    from transformers.trainer_callback import PrinterCallback
-
-    trainer.remove_callback(PrinterCallback)
-
-
-def _quiet_libraries() -> None:
-    """Our progress bar and log.csv replace datasets'/transformers' bars and prints."""
-    import datasets
-    import transformers
-
-    datasets.disable_progress_bars()
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
 
 
 def train_magic(

@@ -33,8 +33,6 @@ completed stage; a stage with 0 steps is recorded as skipped and writes no check
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -46,9 +44,14 @@ from arena.train.magic_models import save_policy as _save_policy
 from arena.train.rapo_config import RapoConfig
 from arena.train.rapo_data import RapoItem, draw_items, sft_rows
 from arena.train.rapo_metrics import RapoLog, score_batch
+from arena.train.run_folder import (
+    drop_printer,
+    open_manifest,
+    quiet_libraries,
+    write_manifest,
+)
 from envs.errors import ArenaError
 
-MANIFEST = "run.json"
 LOG = "log.csv"
 STAGES = (1, 2)
 Progress = Callable[[int, int, str], None]
@@ -71,44 +74,17 @@ class RapoTrainer:
     # -------------------------------------------------------------- manifest / resume
     def _load_or_start_manifest(self) -> None:
         """Read the run folder's manifest (resume) or prepare a new one (written later)."""
-        path = self.out / MANIFEST
         config = self.config.to_dict()
-        if path.exists():
-            try:
-                manifest = json.loads(path.read_text())
-            except json.JSONDecodeError as exc:
-                raise ArenaError(
-                    f"{path} is not valid JSON, so the run cannot be resumed.",
-                    "delete the run folder or pass another --out.",
-                ) from exc
-            if manifest.get("recipe") != "rapo" or manifest.get("config") != config:
-                old = manifest.get("config", {})
-                changed = sorted(k for k in config if old.get(k) != config[k])
-                raise ArenaError(
-                    f"{self.out} holds another run (different settings: "
-                    f"{', '.join(changed) or 'recipe'}).",
-                    "re-run with the same settings to resume, or pass a new --out.",
-                )
-            self.manifest = manifest
-        else:
-            if self.out.exists() and (not self.out.is_dir() or any(self.out.iterdir())):
-                raise ArenaError(
-                    f"{self.out} exists, is not an empty folder and holds no {MANIFEST}.",
-                    "pass a new or empty --out.",
-                )
-            self.manifest = {
-                "recipe": "rapo",
-                "status": "running",
-                "config": config,
-                "stages": [],
-                "evaluations": [],
-            }
+        self.manifest = open_manifest(self.out, "rapo", config) or {
+            "recipe": "rapo",
+            "status": "running",
+            "config": config,
+            "stages": [],
+            "evaluations": [],
+        }
 
     def _write_manifest(self) -> None:
-        path = self.out / MANIFEST
-        tmp = path.with_name(MANIFEST + ".tmp")
-        tmp.write_text(json.dumps(self.manifest, indent=2, default=str))
-        os.replace(tmp, path)
+        write_manifest(self.out, self.manifest)
 
     def _latest_checkpoint(self) -> Path | None:
         saved = [s for s in self.manifest["stages"] if s.get("checkpoint")]
@@ -125,7 +101,7 @@ class RapoTrainer:
         self.judge = make_judge(config.judge)
         try:
             self.manifest["judge"] = self.judge.describe()
-            _quiet_libraries()
+            quiet_libraries()
             torch.manual_seed(config.seed)
             self.device = "cuda" if torch.cuda.is_available() else "cpu"
             self.train_items, self.eval_items = draw_items(config)
@@ -265,7 +241,7 @@ class RapoTrainer:
             processing_class=tokenizer,
             callbacks=[_StepCallback(self, stage=1, kind="sft", offset=0)],
         )
-        _drop_printer(trainer)
+        drop_printer(trainer)
         started = time.perf_counter()
         trainer.train()
         self.policy = Policy("defender", trainer.model, tokenizer)
@@ -357,7 +333,7 @@ class RapoTrainer:
             processing_class=self.policy.tokenizer,
             callbacks=[_StepCallback(self, stage=2, kind="grpo", offset=config.sft_steps)],
         )
-        _drop_printer(trainer)
+        drop_printer(trainer)
         started = time.perf_counter()
         trainer.train()
         self.policy = Policy("defender", trainer.model, self.policy.tokenizer)
@@ -368,30 +344,6 @@ class RapoTrainer:
             "seconds": round(time.perf_counter() - started, 2),
         }
         self._finish_stage(record, True)
-
-
-def _drop_printer(trainer: Any) -> None:
-    """``disable_tqdm`` makes the Trainer print every log dict; log.csv has them.
-    (A copy of magic.py's private helper, not imported from another recipe's internals.)"""
-    from transformers.trainer_callback import PrinterCallback
-
-    trainer.remove_callback(PrinterCallback)
-
-
-def _quiet_libraries() -> None:
-    """Our progress bar and log.csv replace datasets'/transformers' bars and prints."""
-    import warnings
-
-    import datasets
-    import transformers
-
-    # Passing gradient_checkpointing=False (the CPU setting) trips a rename warning.
-    warnings.filterwarnings(
-        "ignore", message=".*checkpointing.* is deprecated", category=FutureWarning
-    )
-    datasets.disable_progress_bars()
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
 
 
 def _callback_base() -> Any:
