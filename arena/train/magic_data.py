@@ -11,10 +11,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from arena.train.config import MagicConfig
+from arena.train.seed_split import split_seeds
 from envs.attack_defense import templates
 from envs.attack_defense.data import Seed
 from envs.attack_defense.parsing import extract_answer, format_attack
-from envs.errors import ArenaError
 
 Chat = list[dict[str, str]]
 
@@ -54,27 +54,10 @@ def defender_chat(answer: str) -> Chat:
 
 def draw_seeds(config: MagicConfig) -> tuple[list[Seed], list[Seed]]:
     """(training seeds, held-out evaluation seeds): disjoint, drawn once from ``config.seed``."""
-    from envs.attack_defense.data import load_pool
-
-    pool = load_pool(config.seeds)
     rng = random.Random(config.seed)
-    picked: dict[str, list[Seed]] = {}
-    n_total = config.num_seeds + config.eval_seeds
-    n_harmful = round(n_total * config.harmful_fraction)
-    for label, items, count in (
-        ("harmful", list(pool.harmful), n_harmful),
-        ("benign", list(pool.benign), n_total - n_harmful),
-    ):
-        if len(items) < count:
-            raise ArenaError(
-                f"The seed pool has {len(items)} {label} seeds; the run needs {count}.",
-                "lower --num-seeds / --eval-seeds or add seeds (--seeds FILE,builtin).",
-            )
-        rng.shuffle(items)
-        picked[label] = items[:count]
-    n_eval_h = round(config.eval_seeds * config.harmful_fraction)
-    eval_seeds = picked["harmful"][:n_eval_h] + picked["benign"][: config.eval_seeds - n_eval_h]
-    train = picked["harmful"][n_eval_h:] + picked["benign"][config.eval_seeds - n_eval_h :]
+    train, eval_seeds = split_seeds(
+        config.seeds, rng, config.num_seeds, config.eval_seeds, config.harmful_fraction
+    )
     rng.shuffle(train)
     return train, eval_seeds
 

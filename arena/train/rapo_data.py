@@ -31,9 +31,9 @@ from typing import Any
 from agents.scripted.attackers import WRAPPERS, Strategy, apply_chain, chain_label, episode_key
 from arena.train.rapo_config import RapoConfig
 from arena.train.rapo_rewards import THINK_CLOSE, THINK_OPEN, risk_level, target_sentences
-from envs.attack_defense.data import Seed, load_pool
+from arena.train.seed_split import split_seeds
+from envs.attack_defense.data import Seed
 from envs.attack_defense.templates import DEFENDER_USER_TEMPLATE
-from envs.errors import ArenaError
 from envs.seeding import sub_seed
 
 Chat = list[dict[str, str]]
@@ -84,26 +84,10 @@ def make_item(seed: Seed, k: int, item_seed: int) -> RapoItem:
 
 def draw_items(config: RapoConfig) -> tuple[list[RapoItem], list[RapoItem]]:
     """(training items, held-out evaluation items): disjoint seeds, every complexity each."""
-    pool = load_pool(config.seeds)
     rng = random.Random(config.seed)
-    n_total = config.num_seeds + config.eval_seeds
-    n_harmful = round(n_total * config.harmful_fraction)
-    picked: dict[str, list[Seed]] = {}
-    for label, items, count in (
-        ("harmful", list(pool.harmful), n_harmful),
-        ("benign", list(pool.benign), n_total - n_harmful),
-    ):
-        if len(items) < count:
-            raise ArenaError(
-                f"The seed pool has {len(items)} {label} seeds; the run needs {count}.",
-                "lower --num-seeds / --eval-seeds or add seeds (--seeds FILE,builtin).",
-            )
-        rng.shuffle(items)
-        picked[label] = items[:count]
-    n_eval_h = round(config.eval_seeds * config.harmful_fraction)
-    n_eval_b = config.eval_seeds - n_eval_h
-    eval_seeds = picked["harmful"][:n_eval_h] + picked["benign"][:n_eval_b]
-    train_seeds = picked["harmful"][n_eval_h:] + picked["benign"][n_eval_b:]
+    train_seeds, eval_seeds = split_seeds(
+        config.seeds, rng, config.num_seeds, config.eval_seeds, config.harmful_fraction
+    )
 
     def at_every_k(seeds: Sequence[Seed]) -> list[RapoItem]:
         return [
