@@ -12,9 +12,9 @@ of answered questions, one per (method, question), in this schema
      "question_id": str | int} # optional: pairs KA's and SFT's answers to one question
 
 Only multi-hop questions (``hops >= 2`` by default) count: a one-hop question is its own
-probe, so it can hardly be known&incorrect, and the gain claimed is a multi-hop one. A
-future knowledge-graph environment produces these records; :func:`parse_kale_records`
-validates them.
+probe, so it can hardly be known&incorrect, and the gain claimed is a multi-hop one.
+``arena kale eval`` produces these records (``RUN/claim_records/``);
+:func:`parse_kale_records` validates them.
 
 Both verdicts follow the directional rule of :mod:`theory.claims.stats`: ``PASS`` iff the
 ``1 − alpha`` interval of the difference lies above 0; a significant reversal is a
