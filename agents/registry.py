@@ -49,6 +49,7 @@ _BUILTIN_MODULES = {
     "hf": "agents.hf",
     "tabular": "agents.tabular",
     "openai": "agents.openai",
+    "vllm": "agents.vllm",
 }
 _entry_points_loaded = False
 

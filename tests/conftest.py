@@ -8,6 +8,9 @@ from collections.abc import Callable
 
 import pytest
 
+# Session fixtures for the vLLM tests (one engine, one server; skipped without vLLM).
+from vllm_server import vllm_engine, vllm_server  # noqa: F401
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -365,7 +365,7 @@ def test_refcounted_close_with_a_registered_kind(monkeypatch: pytest.MonkeyPatch
 @pytest.mark.parametrize(
     ("spec", "needle"),
     [
-        ("vllm:Qwen/Qwen3-0.6B", "not supported"),
+        ("nope:model", "not supported"),
         ("tiny", "no kind"),
         ("hf:", "needs a model"),
         ("hf:tiny?temperature=0.7", "Unknown option"),

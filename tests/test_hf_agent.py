@@ -456,3 +456,22 @@ def test_on_a_gpu_auto_picks_cuda_and_bfloat16(tiny_dir: Path) -> None:
     gpu.close()
     with pytest.raises(ArenaError, match="closed"):
         gpu.generate(chats, GREEDY)
+
+
+def test_token_counts_match_the_prompts_and_the_generated_tokens(generator: HFGenerator) -> None:
+    """Every backend returns token counts: prompts as tokenized, completions without the
+    padding of rows that stopped early (a count of the padded width would be wrong)."""
+    from agents.backends.hf import _generated_counts
+
+    chats = [[{"role": "user", "content": "hi " * n}] for n in (1, 5, 9)]
+    texts, usages = generator.generate_with_usage(chats, SAMPLED)
+    assert texts == generator.generate(chats, SAMPLED)
+    for chat, usage in zip(chats, usages, strict=True):
+        rendered = generator.tokenizer(generator.render(chat), add_special_tokens=False)
+        assert usage.prompt_tokens == len(rendered.input_ids)
+        assert usage.completion_tokens is not None
+        assert 1 <= usage.completion_tokens <= SAMPLED.max_new_tokens
+    eos, pad = 7, 0
+    rows = [[5, 6, eos, pad, pad], [5, 6, 8, 9, 4], [eos, pad, pad, pad, pad]]
+    assert _generated_counts(rows, [eos]) == [3, 5, 1]
+    assert generator.generate_with_usage([], SAMPLED) == ([], [])

@@ -140,3 +140,20 @@ class TextGenerator(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release engines, threads or GPU memory."""
+
+
+@dataclass(frozen=True)
+class TokenUsage:
+    """Token counts of one completion, as the server reported them (``None``: not sent)."""
+
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+    def __add__(self, other: TokenUsage) -> TokenUsage:
+        def add(a: int | None, b: int | None) -> int | None:
+            return None if a is None and b is None else (a or 0) + (b or 0)
+
+        return TokenUsage(
+            add(self.prompt_tokens, other.prompt_tokens),
+            add(self.completion_tokens, other.completion_tokens),
+        )

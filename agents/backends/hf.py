@@ -57,7 +57,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from agents.backends.base import Chat, SamplingParams, TextGenerator, chat_seeds
+from agents.backends.base import Chat, SamplingParams, TextGenerator, TokenUsage, chat_seeds
 from envs.errors import ArenaError
 from envs.seeding import sub_seed, uniform
 
@@ -402,8 +402,18 @@ class HFGenerator(TextGenerator):
         sampling: SamplingParams,
         seeds: Sequence[int] | None = None,
     ) -> list[str]:
+        return self.generate_with_usage(chats, sampling, seeds)[0]
+
+    def generate_with_usage(
+        self,
+        chats: Sequence[Chat],
+        sampling: SamplingParams,
+        seeds: Sequence[int] | None = None,
+    ) -> tuple[list[str], list[TokenUsage]]:
+        """:meth:`generate` plus each chat's token counts: its prompt's tokens, and the
+        tokens it generated up to and including its end-of-sequence token (no padding)."""
         if not chats:
-            return []
+            return [], []
         if self.model is None:
             raise ArenaError(
                 f"The generator for {self.model_name!r} was closed.", "build a new one."
@@ -416,6 +426,7 @@ class HFGenerator(TextGenerator):
         # its own seed, so which chats share a batch does not change what they sample.
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
         outputs: list[str] = [""] * len(encoded)
+        usages: list[TokenUsage] = [TokenUsage()] * len(encoded)
         with self._torch.inference_mode():
             for start in range(0, len(order), self.batch_size):
                 chunk = order[start : start + self.batch_size]
@@ -436,9 +447,11 @@ class HFGenerator(TextGenerator):
                 generated = self.model.generate(**batch, **kwargs)
                 new_tokens = generated[:, prompt_length:]
                 texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
-                for i, text in zip(chunk, texts, strict=True):
+                counts = _generated_counts(new_tokens.tolist(), self._eos_ids)
+                for i, text, count in zip(chunk, texts, counts, strict=True):
                     outputs[i] = text
-        return outputs
+                    usages[i] = TokenUsage(len(encoded[i]), count)
+        return outputs, usages
 
     def _generation_kwargs(self, sampling: SamplingParams) -> dict[str, Any]:
         # Always greedy for transformers: sampling is SeededSampler's (module docstring).
@@ -489,3 +502,14 @@ class HFGenerator(TextGenerator):
         self.model = None
         if self.device == "cuda":
             torch.cuda.empty_cache()
+
+
+def _generated_counts(rows: list[list[int]], eos_ids: Sequence[int]) -> list[int]:
+    """Tokens each row generated: up to and including its first end-of-sequence token
+    (``generate`` pads finished rows with the pad token, which may itself be an EOS)."""
+    stops = set(eos_ids)
+    counts = []
+    for row in rows:
+        end = next((k for k, token in enumerate(row) if token in stops), None)
+        counts.append(len(row) if end is None else end + 1)
+    return counts

@@ -64,12 +64,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from email.message import Message
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from agents.backends.base import Chat, SamplingParams, TextGenerator, chat_seeds
+from agents.backends.base import Chat, SamplingParams, TextGenerator, TokenUsage, chat_seeds
 from envs.errors import ArenaError
 from envs.seeding import sub_seed, uniform
 
@@ -91,23 +90,6 @@ _START_SERVER = (
     "start the server (e.g. `python -m vllm.entrypoints.openai.api_server --model "
     "MODEL --port 8000`) or fix the URL and port"
 )
-
-
-@dataclass(frozen=True)
-class TokenUsage:
-    """Token counts of one completion, as the server reported them (``None``: not sent)."""
-
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-
-    def __add__(self, other: TokenUsage) -> TokenUsage:
-        def add(a: int | None, b: int | None) -> int | None:
-            return None if a is None and b is None else (a or 0) + (b or 0)
-
-        return TokenUsage(
-            add(self.prompt_tokens, other.prompt_tokens),
-            add(self.completion_tokens, other.completion_tokens),
-        )
 
 
 class _Secret:
