@@ -102,7 +102,7 @@ def test_ka_loss_empirical_reports_n_and_the_range_of_deviations() -> None:
 
 
 def test_record_schema_is_validated() -> None:
-    assert set(RECORD_SCHEMA) == {"method", "hops", "correct", "known", "question_id"}
+    assert set(RECORD_SCHEMA) == {"method", "hops", "correct", "known", "question_id", "cluster"}
     good = {"method": "KA", "hops": 2.0, "correct": 1, "known": False, "question_id": 7}
     (answer,) = parse_kale_records([good], "t", need_known=True)
     assert (answer.method, answer.hops, answer.correct, answer.known) == ("ka", 2, True, False)
@@ -302,3 +302,70 @@ def test_known_incorrect_checks_of_the_test() -> None:
     broken = KAKnownIncorrectClaim(unpaired_interval=_point_unpaired)
     assert broken.check_symbolic().status is Status.FAIL
     assert broken.check_numeric(rng(), 20).status is Status.FAIL
+
+
+def _seeded_copies(
+    cells: tuple[int, int, int, int], seeds: int, known: bool = True
+) -> list[dict[str, Any]]:
+    """Questions answered after each of ``seeds`` training seeds, every seed giving the same
+    answers (perfectly correlated within a question), paired by ``seed:qid``. ``cells``
+    counts questions (both right, KA only, SFT only, neither)."""
+    outcomes = [
+        pair
+        for pair, count in zip(((1, 1), (1, 0), (0, 1), (0, 0)), cells, strict=True)
+        for _ in range(count)
+    ]
+    rows: list[dict[str, Any]] = []
+    for seed in range(seeds):
+        for q, (ka, sft) in enumerate(outcomes):
+            for method, right in (("ka", ka), ("sft", sft)):
+                rows.append({"method": method, "hops": 2, "correct": bool(right),
+                             "known": known, "question_id": f"{seed}:{q}"})  # fmt: skip
+    return rows
+
+
+def _clustered(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**r, "cluster": str(r["question_id"]).split(":")[1]} for r in rows]
+
+
+def test_clusters_count_questions_not_copies() -> None:
+    """12 questions seen after 5 seeds are 12 independent answers, not 60: without the
+    cluster field the copies pass; with it the claim says insufficient data."""
+    claim = get_claim("kale.multihop-gain")
+    rows = _seeded_copies((3, 6, 0, 3), 5)
+    assert claim.check_empirical(rows).status is Status.PASS  # the naive (wrong) count
+    clustered = claim.check_empirical(_clustered(rows))
+    assert clustered.status is Status.INSUFFICIENT
+    assert clustered.evidence["clusters_per_method"] == {"ka": 12, "sft": 12}
+
+
+def test_clusters_widen_the_interval_until_a_weak_effect_is_not_shown() -> None:
+    """40 questions × 5 seeds, KA alone right on 8, SFT alone on 3 (McNemar on 40
+    questions: not significant): the naive interval over 200 copies excludes 0 (a false
+    PASS); the cluster-robust one does not (FAIL: no effect shown)."""
+    claim = get_claim("kale.multihop-gain")
+    rows = _seeded_copies((15, 8, 3, 14), 5)
+    naive = claim.check_empirical(rows)
+    robust = claim.check_empirical(_clustered(rows))
+    assert naive.status is Status.PASS
+    assert robust.status is Status.FAIL
+    assert robust.evidence["design_effect"] > 4  # ~ the number of copies
+    width = lambda r: r.evidence["interval"][1] - r.evidence["interval"][0]  # noqa: E731
+    assert width(robust) > 2 * width(naive)
+    known = get_claim("kale.known-incorrect")
+    known_rows = _clustered(_seeded_copies((15, 8, 3, 14), 5))
+    assert known.check_empirical(known_rows).evidence["design_effect"] > 4
+
+
+def test_independent_clusters_keep_the_interval() -> None:
+    """One answer per cluster: the design effect is 1 and nothing changes."""
+    rng = np.random.default_rng(0)
+    claim = get_claim("kale.multihop-gain")
+    rows = [{"method": m, "hops": 2, "correct": bool(rng.random() < p), "question_id": q}
+            for q in range(80) for m, p in (("ka", 0.7), ("sft", 0.4))]  # fmt: skip
+    plain = claim.check_empirical(rows)
+    with_clusters = claim.check_empirical([{**r, "cluster": r["question_id"]} for r in rows])
+    assert with_clusters.evidence["design_effect"] == pytest.approx(1.0, abs=0.15)
+    assert with_clusters.status is plain.status
+    with pytest.raises(RecordSchemaError, match="some records have a cluster"):
+        claim.check_empirical([rows[0], {**rows[1], "cluster": "x"}])

@@ -11,7 +11,9 @@ Reads ``OUT/results/*.jsonl`` (written by :mod:`arena.train.kale`), and:
 * writes ``claim_records/kale.multihop-gain.jsonl`` and
   ``claim_records/kale.known-incorrect.jsonl``: one record per (method, seed, held-out
   question) for the ``sft`` and ``ka`` arms, ``question_id = "SEED:QID"`` so KA and
-  SFT pair per seed (:data:`theory.claims.kale.empirical.RECORD_SCHEMA`);
+  SFT pair per seed, and ``cluster = QID``: a question's answers after several seeds are
+  correlated, so the claims widen their intervals by the design effect and need 30
+  distinct questions, not 30 copies (:data:`theory.claims.kale.empirical.RECORD_SCHEMA`);
 * runs both claims on those records and writes ``report.md`` with the table, the
   verdicts and one sentence on whether the paper's effect shows at this scale.
 
@@ -110,6 +112,8 @@ def claim_records(results: dict[str, list[dict[str, Any]]]) -> dict[str, list[di
                     "known": bool(r["known"]),
                     "split": r["split"],
                     "question_id": f"{r['seed']}:{r['question_id']}",
+                    # one question after several seeds: correlated answers, one cluster
+                    "cluster": str(r["question_id"]),
                 }
             )
     return {

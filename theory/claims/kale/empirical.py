@@ -77,6 +77,9 @@ RECORD_SCHEMA: dict[str, str] = {
     "same model (needed by kale.known-incorrect)",
     "question_id": "optional str or int: the same id for KA's and SFT's answer to one "
     "question makes the comparison paired",
+    "cluster": "optional str or int: answers sharing a cluster are not independent (e.g. "
+    "one question evaluated after several training seeds); the intervals then use "
+    "cluster-robust variances and the minimum counts distinct clusters",
 }
 
 #: ``(n11, n10, n01, n00, alpha) → (d, lo, hi)`` for paired binary outcomes
@@ -94,6 +97,7 @@ class KaleAnswer:
     correct: bool
     known: bool | None
     question_id: str | None
+    cluster: str | None = None
 
 
 def _flag(record: Mapping[str, Any], key: str, claim_id: str, index: int) -> bool:
@@ -129,6 +133,7 @@ def parse_kale_records(
                 f"{claim_id}: record {i} has hops={r['hops']!r}. Fix: an int >= 1."
             )
         qid = r.get("question_id")
+        cluster = r.get("cluster")
         out.append(
             KaleAnswer(
                 method=method,
@@ -136,9 +141,45 @@ def parse_kale_records(
                 correct=_flag(r, "correct", claim_id, i),
                 known=_flag(r, "known", claim_id, i) if "known" in r else None,
                 question_id=None if qid is None else str(qid),
+                cluster=None if cluster is None else str(cluster),
             )
         )
+    if any(a.cluster is None for a in out) and any(a.cluster is not None for a in out):
+        raise RecordSchemaError(
+            f"{claim_id}: some records have a cluster and some do not. Fix: give every "
+            "record its cluster (e.g. the question id), or none."
+        )
     return out
+
+
+def design_effect(values: Sequence[float], clusters: Sequence[str]) -> float:
+    """How much clustering inflates the variance of the mean of ``values`` (>= 1).
+
+    The cluster-robust (CR1) variance of a mean, ``C/(C-1) · Σ_c (Σ_{i∈c} (x_i − x̄))² / n²``,
+    over the i.i.d. variance ``Σ (x_i − x̄)² / (n (n − 1))``; answers of one question
+    after several training seeds are correlated, so their naive interval is too narrow.
+    Never below 1: clustering is used to widen an interval, never to narrow it.
+    """
+    x = np.asarray(values, dtype=float)
+    n = x.size
+    if n < 2:
+        return 1.0
+    dev = x - x.mean()
+    naive = float(np.sum(dev**2)) / (n * (n - 1))
+    sums: dict[str, float] = defaultdict(float)
+    for value, cluster in zip(dev, clusters, strict=True):
+        sums[cluster] += float(value)
+    c = len(sums)
+    if c < 2 or naive == 0.0:
+        return 1.0 if naive == 0.0 else math.inf
+    robust = c / (c - 1) * sum(v * v for v in sums.values()) / (n * n)
+    return max(1.0, robust / naive)
+
+
+def _widen(d: float, lo: float, hi: float, factor: float) -> tuple[float, float]:
+    """The interval's two half-widths around ``d``, each times ``sqrt(factor)``."""
+    root = math.sqrt(factor)
+    return d - (d - lo) * root, d + (hi - d) * root
 
 
 def pair_answers(answers: Sequence[KaleAnswer]) -> tuple[list[tuple[bool, bool]] | None, str]:
@@ -472,6 +513,10 @@ class KAMultiHopGainClaim(_KaleEmpiricalClaim):
             )
             enough = min(counts.values()) >= MIN_PER_METHOD
             min_text = f"{counts} multi-hop answers, the test needs {MIN_PER_METHOD} per method"
+        if multi[0].cluster is not None:
+            lo, hi, enough, min_text = self._clustered(
+                multi, pairs is not None, float(d), float(lo), float(hi), evidence
+            )
         return directional_verdict(
             difference=float(d),
             interval=(float(lo), float(hi)),
@@ -482,6 +527,39 @@ class KAMultiHopGainClaim(_KaleEmpiricalClaim):
             evidence=evidence,
             alpha=alpha,
         )
+
+    @staticmethod
+    def _clustered(
+        multi: Sequence[KaleAnswer],
+        paired: bool,
+        d: float,
+        lo: float,
+        hi: float,
+        evidence: dict[str, Any],
+    ) -> tuple[float, float, bool, str]:
+        """Widen the interval by the design effect and count clusters, not answers."""
+        if paired:
+            by_id: dict[str, dict[str, KaleAnswer]] = defaultdict(dict)
+            for a in multi:
+                by_id[str(a.question_id)][a.method] = a
+            pairs = list(by_id.values())
+            diffs = [float(p["ka"].correct) - float(p["sft"].correct) for p in pairs]
+            factor = design_effect(diffs, [str(p["ka"].cluster) for p in pairs])
+        else:
+            factor = max(
+                design_effect(
+                    [float(a.correct) for a in multi if a.method == m],
+                    [str(a.cluster) for a in multi if a.method == m],
+                )
+                for m in METHODS
+            )
+        clusters = {m: len({a.cluster for a in multi if a.method == m}) for m in METHODS}
+        evidence["clusters_per_method"] = clusters
+        evidence["design_effect"] = factor
+        lo, hi = _widen(d, lo, hi, factor)
+        fewest = min(clusters.values())
+        text = f"{fewest} clusters (questions), the test needs {MIN_PER_METHOD} per method"
+        return lo, hi, fewest >= MIN_PER_METHOD, text
 
 
 class KAKnownIncorrectClaim(_KaleEmpiricalClaim):
@@ -560,14 +638,34 @@ class KAKnownIncorrectClaim(_KaleEmpiricalClaim):
         d, lo, hi = self.unpaired_interval(
             wrong["sft"], known["sft"], wrong["ka"], known["ka"], alpha
         )
+        enough = min(known.values()) >= MIN_PER_METHOD
+        min_text = f"{known} known multi-hop questions, the test needs {MIN_PER_METHOD} per method"
+        if multi[0].cluster is not None:
+            known_answers = [a for a in multi if a.known]
+            factor = max(
+                design_effect(
+                    [float(not a.correct) for a in known_answers if a.method == m],
+                    [str(a.cluster) for a in known_answers if a.method == m],
+                )
+                for m in METHODS
+            )
+            clusters = {
+                m: len({a.cluster for a in known_answers if a.method == m}) for m in METHODS
+            }
+            evidence["clusters_per_method"] = clusters
+            evidence["design_effect"] = factor
+            lo, hi = _widen(float(d), float(lo), float(hi), factor)
+            enough = min(clusters.values()) >= MIN_PER_METHOD
+            min_text = (
+                f"{clusters} clusters (questions) known, the test needs {MIN_PER_METHOD} per method"
+            )
         return directional_verdict(
             difference=float(d),
             interval=(float(lo), float(hi)),
             n=sum(known.values()),
-            enough=min(known.values()) >= MIN_PER_METHOD,
+            enough=enough,
             what="known&incorrect rate P(incorrect | known), SFT − KA",
-            min_text=f"{known} known multi-hop questions, the test needs {MIN_PER_METHOD} per "
-            "method",
+            min_text=min_text,
             evidence=evidence,
             alpha=alpha,
         )
