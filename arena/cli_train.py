@@ -56,6 +56,9 @@ def magic(
     tensorboard: Annotated[
         bool, typer.Option(help="Also log every step to OUT/tensorboard (needs tensorboard).")
     ] = False,
+    use_vllm: Annotated[
+        bool, typer.Option(help="GRPO generation through vLLM, colocated (needs vllm).")
+    ] = False,
 ) -> None:
     """MAGIC co-evolution: attacker SFT, then alternating GRPO of attacker and defender."""
     from arena.train.config import MagicConfig
@@ -85,6 +88,7 @@ def magic(
         bf16=bf16,
         save_every=save_every,
         tensorboard=tensorboard,
+        use_vllm=use_vllm,
     )
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 

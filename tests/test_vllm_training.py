@@ -195,3 +195,40 @@ def test_colocated_vllm_follows_the_trained_weights(tmp_path: Path) -> None:
         llm_obj = getattr(getattr(trainer, "vllm_generation", None), "llm", None)
         if llm_obj is not None:
             del trainer.vllm_generation.llm
+
+
+def test_magic_refuses_use_vllm_without_vllm(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from arena.train.config import MagicConfig
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "vllm" else real(name, *a)
+    )
+    with pytest.raises(ArenaError, match="vLLM is not installed"):
+        MagicConfig(use_vllm=True)
+    assert MagicConfig().use_vllm is False  # transformers generation by default
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_magic_co_evolution_runs_through_colocated_vllm(tmp_path: Path) -> None:
+    """Two one-step GRPO phases (defender, then attacker) with generation in vLLM: each
+    phase's engine gets the weight sync, and the run writes loadable checkpoints."""
+    skip_without_vllm()
+    for name, value in VLLM_ENV.items():
+        os.environ.setdefault(name, value)
+    from arena.train.config import MagicConfig
+    from arena.train.magic import train_magic
+
+    config = MagicConfig(
+        out=str(tmp_path / "m"), steps=2, switch_every=1, sft_steps=0, num_seeds=4,
+        eval_seeds=0, group_size=2, seeds_per_step=1, max_new_tokens=16,
+        defender_max_new_tokens=8, save_every=0, use_vllm=True,
+    )  # fmt: skip
+    manifest = train_magic(config)
+    grpo = [p for p in manifest["phases"] if p["kind"] == "grpo"]
+    assert [p["role"] for p in grpo] == ["defender", "attacker"]
+    assert (tmp_path / "m" / "defender" / "phase-1" / "config.json").exists()
+    assert manifest["config"]["use_vllm"] is True

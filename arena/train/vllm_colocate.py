@@ -76,6 +76,18 @@ def engine_args(**kwargs: Any) -> Iterator[None]:
         vllm_generation.LLM = original
 
 
+@contextlib.contextmanager
+def colocated_engine(use_vllm: bool) -> Iterator[None]:
+    """Build a GRPOTrainer inside this block: with ``use_vllm`` on vLLM's CPU build its
+    engine skips compilation (``enforce_eager``: ~90 s less start-up per phase on a small
+    CPU); otherwise nothing changes."""
+    if use_vllm and vllm_on_cpu():
+        with engine_args(enforce_eager=True):
+            yield
+    else:
+        yield
+
+
 def vllm_on_cpu() -> bool:
     """Whether the installed vLLM is the CPU build (its platform is the CPU)."""
     from vllm.platforms import current_platform
