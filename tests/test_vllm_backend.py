@@ -177,6 +177,11 @@ def test_agent_and_guard_judge_share_the_engine(vllm_engine: Any) -> None:
     from arena.judging import make_judge
     from arena.play import PlayConfig, play
 
+    def engines() -> set[str]:
+        return {n for n in loaded_generators() if n.startswith("vllm:")}
+
+    before = engines()  # the session's engine, and any another test left loaded
+
     config = PlayConfig(
         env="attack_defense",
         seats={
@@ -194,5 +199,6 @@ def test_agent_and_guard_judge_share_the_engine(vllm_engine: Any) -> None:
         assert len(verdicts) == 1
     finally:
         judge.close()
-    # Only the session's engine is loaded: the agent and the judge shared it.
-    assert [n for n in loaded_generators() if n.startswith("vllm:")] == [str(vllm_engine.spec)]
+    # No engine was added: the agent and the judge shared the session's.
+    assert str(vllm_engine.spec) in before
+    assert engines() == before
