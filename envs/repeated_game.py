@@ -25,6 +25,20 @@ def check_render_mode(render_mode: str | None) -> str | None:
     return render_mode
 
 
+def as_index(agent: str, raw: Any, n: int, fix: str) -> int:
+    """``raw`` as an index in ``range(n)``, or an :class:`IllegalActionError` whose fix is
+    ``fix`` (every discrete-action game reports a bad move the same way)."""
+    if type(raw) is int and 0 <= raw < n:  # the common case, checked cheaply
+        return raw
+    try:
+        value = int(raw)
+    except (TypeError, ValueError) as exc:
+        raise IllegalActionError(f"{agent!r} action {raw!r} is not an integer.", fix) from exc
+    if value != raw or not 0 <= value < n:
+        raise IllegalActionError(f"{agent!r} action {raw!r} is outside Discrete({n}).", fix)
+    return value
+
+
 def index_action(actions: Mapping[str, Any], agent: str, n: int, round_no: int, labels: str) -> int:
     """``actions[agent]`` as an index in ``range(n)``, or an :class:`IllegalActionError`.
 
@@ -36,20 +50,7 @@ def index_action(actions: Mapping[str, Any], agent: str, n: int, round_no: int, 
             f"No action for {agent!r} in round {round_no}.",
             "step with an action for every agent in env.agents.",
         )
-    raw = actions[agent]
-    if type(raw) is int and 0 <= raw < n:  # the common case, checked cheaply
-        return raw
-    try:
-        value = int(raw)
-    except (TypeError, ValueError) as exc:
-        raise IllegalActionError(
-            f"{agent!r} action {raw!r} is not an integer.", f"pass an index into {labels}."
-        ) from exc
-    if value != raw or not 0 <= value < n:
-        raise IllegalActionError(
-            f"{agent!r} action {raw!r} is outside Discrete({n}).", f"pass an index into {labels}."
-        )
-    return value
+    return as_index(agent, actions[agent], n, f"pass an index into {labels}.")
 
 
 class TextRenderedGame(ParallelEnv):

@@ -191,8 +191,8 @@ def describe_scripted() -> Table:
     )
     for name, cls in DEFENDERS.items():
         table.add_row(name, DEFENDER_ROLE, "—", "—", (cls.__doc__ or "").strip().splitlines()[0])
-    for name, (role, kg_cls) in KG_AGENTS.items():
-        table.add_row(name, role, "—", "—", (kg_cls.__doc__ or "").strip().splitlines()[0])
+    for name, (role, _, what) in KG_AGENTS.items():
+        table.add_row(name, role, "—", "—", what)
     return table
 
 

@@ -13,7 +13,7 @@ KG loaded by the environment works.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from agents.base import Agent, AgentContext, Observation
@@ -26,15 +26,13 @@ ANSWERER_ROLE = "answerer"
 KG_ROLES = (NAVIGATOR_ROLE, ANSWERER_ROLE)
 
 
-class _SeededPolicy(Agent):
+class SeededPolicyAgent(Agent):
     """An agent whose move is ``policy(observation, seed)``: every draw from the seed."""
 
-    def __init__(self, name: str, seed: int | None) -> None:
+    def __init__(self, name: str, policy: Callable[[Any, int], int], seed: int | None) -> None:
         self.name = name
+        self.policy = policy
         self.fallback_seed = 0 if seed is None else int(seed)
-
-    def policy(self, observation: Any, seed: int) -> int:
-        raise NotImplementedError
 
     def act_batch(
         self, observations: Sequence[Observation], seeds: Sequence[int] | None = None
@@ -46,24 +44,14 @@ class _SeededPolicy(Agent):
         return {"kind": "scripted", "name": self.name}
 
 
-class RandomWalker(_SeededPolicy):
-    """Navigator: a uniformly random legal move."""
-
-    def policy(self, observation: Any, seed: int) -> int:
-        return random_legal_action(observation, seed)
-
-
-class RationaleFollower(_SeededPolicy):
-    """Answerer: the committed entity when shown, else a seeded uniform option."""
-
-    def policy(self, observation: Any, seed: int) -> int:
-        return follow_rationale(observation, seed)
-
-
-KG_AGENTS: dict[str, tuple[str, type[_SeededPolicy]]] = {
-    "random-walk": (NAVIGATOR_ROLE, RandomWalker),
-    "follow-rationale": (ANSWERER_ROLE, RationaleFollower),
-}
+#: name -> (seat, policy, what it does): the navigator's uniformly random legal move; the
+#: answerer's committed entity when shown, else a seeded uniform option
+KG_AGENTS: dict[str, tuple[str, Callable[[Any, int], int], str]] = {
+    "random-walk": (NAVIGATOR_ROLE, random_legal_action, "Navigator: a uniformly random "
+                    "legal move."),
+    "follow-rationale": (ANSWERER_ROLE, follow_rationale, "Answerer: the committed entity "
+                         "when shown, else a seeded uniform option."),
+}  # fmt: skip
 
 
 def make_kg_agent(argument: str, context: AgentContext) -> Agent:
@@ -73,10 +61,10 @@ def make_kg_agent(argument: str, context: AgentContext) -> Agent:
             f"Scripted KG agents take no options, got {', '.join(sorted(context.options))}.",
             f"write scripted:{argument} alone.",
         )
-    for_seat = [name for name, (role, _) in KG_AGENTS.items() if role == context.role]
+    for_seat = [name for name, (role, _, _) in KG_AGENTS.items() if role == context.role]
     if argument not in KG_AGENTS or KG_AGENTS[argument][0] != context.role:
         raise AgentSpecError(
             f"{argument!r} is not a scripted {context.role}.",
             f"use scripted:{' or scripted:'.join(for_seat)} in the {context.role} seat.",
         )
-    return KG_AGENTS[argument][1](argument, context.seed)
+    return SeededPolicyAgent(argument, KG_AGENTS[argument][1], context.seed)

@@ -59,6 +59,7 @@ from pettingzoo.utils import wrappers
 from envs.decide_sample.config import DecideSampleConfig
 from envs.decide_sample.problems import Problem, make_problem
 from envs.errors import ArenaError, IllegalActionError
+from envs.repeated_game import as_index
 
 POLICY = "policy"
 SAMPLER = "sampler"
@@ -201,17 +202,7 @@ class raw_env(AECEnv):
         if isinstance(space, MultiDiscrete):  # token mode, DECIDE: the first entry decides
             return self._tokens(agent, action)[0]
         n = int(space.n)
-        try:
-            value = int(action)
-        except (TypeError, ValueError) as exc:
-            raise IllegalActionError(
-                f"{agent!r} action {action!r} is not an integer.", f"pass 0..{n - 1}."
-            ) from exc
-        if value != action or not 0 <= value < n:
-            raise IllegalActionError(
-                f"{agent!r} action {action!r} is outside Discrete({n}).", f"pass 0..{n - 1}."
-            )
-        return value
+        return as_index(agent, action, n, f"pass 0..{n - 1}.")
 
     def step(self, action: Any) -> None:
         agent = self.agent_selection
