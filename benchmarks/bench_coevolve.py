@@ -61,8 +61,6 @@ from arena.train.config import MagicConfig  # noqa: E402
 from arena.train.magic import (  # noqa: E402
     MagicTrainer,
     StepCallback,
-    _drop_printer,
-    _quiet_libraries,
     attacker_chat,
     completion_texts,
     defender_chat,
@@ -72,6 +70,7 @@ from arena.train.magic import (  # noqa: E402
     load_policy,
     resolve_spec,
 )
+from arena.train.run_folder import drop_printer, quiet_libraries  # noqa: E402
 from envs.attack_defense.parsing import extract_answer  # noqa: E402
 
 GOAL = 1.2
@@ -136,7 +135,7 @@ def bare_grpo(
         processing_class=policy.tokenizer,
         callbacks=[timer],
     )
-    _drop_printer(trainer)
+    drop_printer(trainer)
     trainer.train()
     return list(timer.seconds), list(timer.lengths)
 
@@ -192,7 +191,7 @@ def main() -> None:
 
     import torch
 
-    _quiet_libraries()
+    quiet_libraries()
     steps = args.steps + 1  # + the warm-up step
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
