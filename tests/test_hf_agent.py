@@ -423,6 +423,7 @@ def test_hf_tiny_builds_the_default_model_once(
         ("device=tpu", "device"),
         ("dtype=int8", "dtype"),
         ("batch_size=0", "batch_size"),
+        ("engine=turbo", "engine"),
         ("colour=blue", "colour"),
     ],
 )
@@ -475,3 +476,46 @@ def test_token_counts_match_the_prompts_and_the_generated_tokens(generator: HFGe
     rows = [[5, 6, eos, pad, pad], [5, 6, 8, 9, 4], [eos, pad, pad, pad, pad]]
     assert _generated_counts(rows, [eos]) == [3, 5, 1]
     assert generator.generate_with_usage([], SAMPLED) == ([], [])
+
+
+# -- the continuous-batching engine ----------------------------------------------------
+
+
+def test_continuous_engine_gives_plain_greedy_text_and_counts(
+    tiny_dir: Path, generator: HFGenerator
+) -> None:
+    """engine=continuous (transformers' generate_batch) answers greedy requests with the
+    plain engine's text and token counts, in input order; sampled requests keep the plain
+    engine's per-chat seeded draws. Runs on the CPU with a cache sized to the request."""
+    continuous = HFGenerator(str(tiny_dir), device="cpu", batch_size=4, engine="continuous")
+    assert continuous.describe()["engine"] == "continuous"
+    chats = _chats(5)
+    texts, usages = continuous.generate_with_usage(chats, GREEDY)
+    plain_texts, plain_usages = generator.generate_with_usage(chats, GREEDY)
+    assert texts == plain_texts
+    assert usages == plain_usages
+    assert continuous.generate(chats[::-1], GREEDY) == plain_texts[::-1]  # order kept
+    assert continuous.generate(chats, SAMPLED) == generator.generate(chats, SAMPLED)
+
+
+def test_continuous_engine_failures_are_one_clear_error(
+    tiny_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    continuous = HFGenerator(str(tiny_dir), device="cpu", engine="continuous")
+
+    def failing(inputs: list[list[int]], **_: Any) -> dict[str, Any]:
+        return {f"req_{i}": SimpleNamespace(error="out of blocks") for i in range(len(inputs))}
+
+    monkeypatch.setattr(continuous.model, "generate_batch", failing)
+    with pytest.raises(ArenaError, match="out of blocks") as info:
+        continuous.generate(_chats(2), GREEDY)
+    assert "engine=plain" in str(info.value)
+    with pytest.raises(ArenaError, match="engine"):
+        HFGenerator(str(tiny_dir), engine="turbo")
+
+
+def test_engine_is_a_loader_option_outside_the_default_identity() -> None:
+    from agents.generators import resolve_generator_spec
+
+    assert "engine" not in resolve_generator_spec("hf:tiny").options
+    assert resolve_generator_spec("hf:tiny?engine=continuous").options["engine"] == "continuous"
