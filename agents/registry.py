@@ -100,7 +100,14 @@ def known_kinds() -> list[AgentKind]:
 
 
 def parse_spec(spec: str) -> tuple[str, str, dict[str, str]]:
-    """Split ``kind:argument?k=v&k2=v2`` into its three parts (argument may be empty)."""
+    """Split ``kind:argument?k=v&k2=v2`` into its three parts (argument may be empty).
+
+    A registered kind that takes no argument may be named without the colon (``tft``
+    for ``tft:``): a user who registered it by that name should not have to guess the
+    colon. Anything else without a colon is an error naming the fix.
+    """
+    if ":" not in spec and _ensure_kind(spec.partition("?")[0].strip()) is not None:
+        spec = spec.replace("?", ":?", 1) if "?" in spec else spec + ":"
     if ":" not in spec:
         raise AgentSpecError(
             f"Agent spec {spec!r} has no kind.",

@@ -157,6 +157,8 @@ def _check_settings(config: PlayConfig, game: GameSpec) -> None:
         )
     for seat in game.seats:
         specs = config.seats.get(seat) or []
+        if isinstance(specs, str):  # {"defender": "hf:tiny"}: one spec, not its letters
+            specs = [specs]
         if not specs:
             raise ArenaError(
                 f"No agent for the {seat} seat of {game.name}.",
@@ -258,7 +260,7 @@ def _manifest(prepared: PreparedPlay) -> dict[str, Any]:
 def run(
     prepared: PreparedPlay,
     *,
-    runs_dir: Path | None = Path("runs"),
+    runs_dir: str | Path | None = Path("runs"),
     run_name: str | None = None,
     overwrite: bool = False,
     progress: Callable[[int], None] | None = None,
@@ -271,6 +273,7 @@ def run(
     written are skipped (by matchup and episode seed) and kept in the summary.
     """
     if writer is None and runs_dir is not None:
+        runs_dir = Path(runs_dir)
         name = run_name or "play-" + _dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         if not _RUN_NAME.match(name):
             prepared.close()

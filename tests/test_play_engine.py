@@ -325,3 +325,24 @@ def test_a_run_split_into_chunks_equals_the_whole(tmp_path: Path, cli: CliRunner
         }
 
     assert key("whole") == key("a") | key("b") and len(key("whole")) == 80
+
+
+def test_the_python_front_door_takes_what_a_script_writes(tmp_path: Path) -> None:
+    """A str runs folder, one spec as a plain string, a kind named without its colon:
+    each is what a researcher writes from the README (all failed before)."""
+    register_agent_kind("first", lambda argument, context: _AlwaysFirst(), "always action 0")
+    result = play(
+        PlayConfig(
+            env="strategy_game",
+            seats={"attacker": "first", "defender": "tabular:nash"},  # type: ignore[dict-item]
+            episodes=20,
+        ),
+        runs_dir=str(tmp_path / "runs"),
+        run_name="from-python",
+    )
+    assert result.run_dir == tmp_path / "runs" / "from-python"
+    assert (result.run_dir / "episodes.jsonl").is_file()
+    assert all(record["actions"][0][0] == 0 for record in result.records)
+    with pytest.raises(ArenaError, match="has no kind"):
+        seats = {"attacker": ["nokind"], "defender": ["tabular:nash"]}
+        play(PlayConfig(env="strategy_game", seats=seats), runs_dir=None)
