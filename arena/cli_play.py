@@ -230,7 +230,7 @@ def make_game_command(game: GameSpec) -> typing.Callable[..., None]:
     parameters = [*seat_parameters, *common, *(flag.parameter for flag in flags)]
     command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     command.__annotations__ = {p.name: p.annotation for p in parameters}
-    seats = " ".join(f"--{s} SPEC" for s in game.seats)
+    seats = " ".join(f"--{s.replace('_', '-')} SPEC" for s in game.seats)
     command.__doc__ = (
         f"{game.description} Play {seats} (repeat a seat option to compare agents); print "
         "the game's summary table and write a run folder."

@@ -162,7 +162,8 @@ def _check_settings(config: PlayConfig, game: GameSpec) -> None:
         if not specs:
             raise ArenaError(
                 f"No agent for the {seat} seat of {game.name}.",
-                f"pass --{seat} SPEC (repeat it to compare several); `arena agents` lists kinds.",
+                f"pass --{seat.replace('_', '-')} SPEC (repeat it to compare several); "
+                "`arena agents` lists kinds.",
             )
         config.seats[seat] = list(dict.fromkeys(str(spec) for spec in specs))
     if not game.judged and config.judge != "rule":

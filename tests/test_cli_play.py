@@ -271,3 +271,13 @@ def test_play_with_the_tiny_llm_defender_multi_turn(tmp_path: Path, cli: CliRunn
     assert defender["spec"] == "hf:tiny?max_new_tokens=12"
     sha = defender["generator"]["weights_sha256"]
     assert isinstance(sha, str) and len(sha) == 64 and int(sha, 16) >= 0
+
+
+def test_help_and_errors_name_seat_flags_as_they_are_spelled(cli: CliRunner) -> None:
+    """Seat ``player_0`` is the flag ``--player-0``: help and errors must say so."""
+    code, out, _ = cli(["play", "matrix_game", "--help"])
+    assert code == 0
+    assert "--player-0 SPEC --player-1 SPEC" in " ".join(out.split())
+    assert "--player_0" not in out
+    code, _, err = cli(["play", "matrix_game", "--player-0", "tabular:uniform", "--no-save"])
+    assert code != 0 and "--player-1 SPEC" in err
