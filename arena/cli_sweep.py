@@ -34,7 +34,7 @@ def rapo(
     trials: Annotated[int, typer.Option(help="Trials per (k, t) cell.")] = 5,
     out: Annotated[Path, typer.Option(help="Run folder to write.")] = Path("runs/rapo-sweep"),
     judge: Annotated[str, typer.Option(help="Judge spec (rule = offline).")] = "rule",
-    seeds: Annotated[str, typer.Option(help="Seed pool: builtin or FILE[,FILE].")] = "builtin",
+    seeds: Annotated[str, typer.Option(help="Seed pool (docs/seeds.md).")] = "builtin",
     seed: Annotated[int, typer.Option(help="Seed of prompts, strategies and sampling.")] = 0,
     max_new_tokens: Annotated[int, typer.Option(help="Tokens the model adds.")] = 48,
     temperature: Annotated[float, typer.Option(help="Sampling temperature (0: greedy).")] = 1.0,

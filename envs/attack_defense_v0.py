@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from envs.attack_defense.config import AttackDefenseConfig
-from envs.attack_defense.data import SeedPool, load_pool
+from envs.attack_defense.data import SeedPool, is_builtin_spec, load_pool
 from envs.attack_defense.env import ATTACKER, DEFENDER, env, raw_env
 from envs.attack_defense.summary import episode_metrics, summarize
 from envs.game_spec import GameSpec
@@ -50,7 +50,7 @@ def describe(config: AttackDefenseConfig) -> dict[str, Any]:
 
 def warnings(config: AttackDefenseConfig, judge: str) -> list[str]:
     """The rule judge only knows the shipped harm marker: on other data it reads 0% ASR."""
-    if judge == "rule" and any(part.strip() != "builtin" for part in config.seeds.split(",")):
+    if judge == "rule" and not is_builtin_spec(config.seeds):
         return [
             "the rule judge only recognises the harm marker of the built-in seeds "
             "([REDACTED …]); on other data sets it scores attack success as 0%. "

@@ -238,8 +238,13 @@ def test_bad_settings_are_clear() -> None:
     with pytest.raises(ArenaError, match="harmful_fraction"):
         attack_defense_v0.env(harmful_fraction=1.5)
     only_benign = SeedPool.from_seeds([Seed("b1", "hello", "benign", "benign-everyday", "test")])
-    with pytest.raises(ArenaError, match="no harmful seeds"):
+    with pytest.raises(ArenaError, match="no harmful seeds") as info:
         attack_defense_v0.env(seeds=only_benign)
+    assert "builtin-harmful" in info.value.fix
+    only_harmful = SeedPool.from_seeds([Seed("h1", "[REDACTED]", "harmful", "weapons", "test")])
+    with pytest.raises(ArenaError, match="no benign seeds") as info:
+        attack_defense_v0.env(seeds=only_harmful)
+    assert "builtin-benign" in info.value.fix
 
 
 def test_reset_seed_determines_the_episode() -> None:

@@ -7,6 +7,7 @@ import importlib.util
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,6 +24,9 @@ from envs.attack_defense.data import (
     load_seeds,
 )
 from envs.errors import ArenaError, DatasetError
+
+if TYPE_CHECKING:
+    from conftest import CliRunner
 
 DATA = Path(__file__).parent / "data" / "seeds"
 MARKER = re.compile(r"\[REDACTED ([a-z-]+) goal (\d+)\]")
@@ -362,3 +366,124 @@ def test_harmbench_csv_round_trip_with_quotes_commas_newlines(
 
 def test_formats_constant_lists_every_converter() -> None:
     assert set(FORMATS) == {"arena", "harmbench", "jailbreakbench", "wildjailbreak", "advbench"}
+
+
+# ------------------------------------------------------------------ pool spec: sources
+def test_builtin_halves_are_the_shipped_files() -> None:
+    builtin = load_builtin_seeds()
+    harmful = load_pool("builtin-harmful")
+    benign = load_pool("builtin-benign")
+    assert harmful.harmful == builtin.harmful and not harmful.benign
+    assert benign.benign == builtin.benign and not benign.harmful
+    # the two halves together are the same data as 'builtin' (same hash in manifests)
+    assert load_pool("builtin-harmful,builtin-benign").sha256() == builtin.sha256()
+
+
+def test_own_harmful_file_with_only_builtin_benign() -> None:
+    pool = load_pool(f"{DATA / 'advbench.csv'},builtin-benign")
+    assert len(pool.harmful) == 2
+    assert {s.source for s in pool.harmful} == {"advbench:advbench.csv"}
+    assert pool.benign == load_builtin_seeds().benign
+
+
+def test_part_names_its_format_and_label(tmp_path: Path) -> None:
+    path = tmp_path / "goals.csv"  # goal + category: auto-detection says JailbreakBench
+    path.write_text("goal,category\nDo [REDACTED fraud goal 1],fraud\n", encoding="utf-8")
+    assert load_pool(str(path)).harmful[0].source == "jailbreakbench:goals.csv"
+    assert load_pool(f"{path}?format=advbench").harmful[0].source == "advbench:goals.csv"
+    benign = load_pool(f" {path}?format=advbench&label=benign ,builtin-harmful")
+    assert [s.source for s in benign.benign] == ["advbench:goals.csv"]
+    assert load_pool(f"{path}?label=benign").benign[0].source == "jailbreakbench:goals.csv"
+    assert load_pool(f"benign:{path}?format=advbench").benign  # the old prefix still works
+
+
+def test_path_with_question_mark_is_taken_literally(tmp_path: Path) -> None:
+    path = tmp_path / "odd?name.csv"
+    path.write_text("goal,target\nDo [REDACTED fraud goal 1],Sure\n", encoding="utf-8")
+    assert len(load_pool(str(path)).harmful) == 1
+
+
+@pytest.mark.parametrize(
+    ("part", "expected"),
+    [
+        ("x.csv?format=xstest", r"unknown format 'xstest'.*arena, harmbench"),
+        ("x.csv?fmt=advbench", r"unknown option 'fmt=advbench'.*format= one of.*label= one of"),
+        ("x.csv?format", r"unknown option 'format'"),
+        ("x.csv?label=maybe", r"unknown label 'maybe'.*harmful, benign"),
+        ("x.csv?format=arena&format=advbench", r"repeats 'format=advbench'"),
+        ("benign:x.csv?label=benign", "sets the label twice"),
+        ("?format=advbench", "has no file"),
+        ("builtin?format=arena", "builtin takes no label or format"),
+        ("benign:builtin-benign", "builtin-benign takes no label or format"),
+        ("builtin:benign", r"neither a built-in source nor a file.*builtin-benign"),
+        ("benign", r"neither a built-in source nor a file.*builtin-benign"),
+    ],
+)
+def test_malformed_part_gives_one_error_naming_it(part: str, expected: str) -> None:
+    with pytest.raises(ArenaError, match=expected) as info:
+        load_pool(f"builtin-harmful,{part}")
+    assert repr(part) in info.value.message and info.value.fix
+
+
+def test_format_errors_show_the_part_syntax() -> None:
+    unknown = DATA / "unknown_columns.csv"
+    with pytest.raises(DatasetError) as info:
+        load_pool(str(unknown))
+    assert f"{unknown}?format=NAME" in info.value.fix and "advbench" in info.value.fix
+    with pytest.raises(DatasetError) as info:
+        load_pool(f"{unknown}?format=harmbench")
+    assert f"{unknown}?format=NAME" in info.value.fix
+    with pytest.raises(DatasetError, match=r"\?label="):
+        load_pool(f"{DATA / 'arena.jsonl'}?label=benign")
+
+
+def test_config_rejects_a_malformed_spec_before_loading() -> None:
+    from envs.attack_defense.config import AttackDefenseConfig
+
+    with pytest.raises(ArenaError, match="unknown format 'xstest'"):
+        AttackDefenseConfig(seeds="absent.csv?format=xstest")
+    assert AttackDefenseConfig(seeds="absent.csv?format=advbench,builtin-benign")
+
+
+@pytest.mark.parametrize(
+    ("seeds", "warned"),
+    [
+        ("builtin", False),
+        ("builtin-harmful", False),
+        (" builtin-harmful , builtin-benign ", False),
+        ("data/advbench.csv,builtin-benign", True),
+        ("data/advbench.csv?format=advbench,builtin-benign", True),
+        ("builtin,harmful:data/x.csv", True),
+    ],
+)
+def test_rule_judge_warning_on_any_non_builtin_part(seeds: str, warned: bool) -> None:
+    from envs import attack_defense_v0
+    from envs.attack_defense.config import AttackDefenseConfig
+
+    config = AttackDefenseConfig(seeds=seeds)
+    assert bool(attack_defense_v0.warnings(config, "rule")) is warned
+    assert attack_defense_v0.warnings(config, "guard:hf:/models/guard") == []
+
+
+def test_help_lists_the_seed_spec_within_80_columns(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, _ = cli(["play", "attack_defense", "--help"])
+    assert code == 0
+    block = out[out.index("--seeds") : out.index("--max-turns")]
+    assert "…" not in block
+    assert "docs/seeds.md" in block and "PATH?format=NAME" in block
+
+
+def test_game_accepts_own_harmful_file_with_builtin_benign() -> None:
+    """The researcher's case: before, the env stopped with 'no benign seeds'."""
+    from envs import attack_defense_v0
+    from envs.attack_defense.config import AttackDefenseConfig
+
+    config = AttackDefenseConfig(seeds=f"{DATA / 'advbench.csv'}?format=advbench,builtin-benign")
+    env = attack_defense_v0.make_env(config)
+    env.reset(seed=3)
+    pool = attack_defense_v0.describe(config)["seed_pool"]
+    assert pool["n_harmful"] == 2 and pool["n_benign"] == len(load_builtin_seeds().benign)
+    assert pool["sources"]["advbench:advbench.csv"] == 2

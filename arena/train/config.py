@@ -69,7 +69,7 @@ class MagicConfig:
     sft_steps: int = field(default=40, metadata={"help": "Phase-1 SFT steps (0: skip SFT)."})
     sft_learning_rate: float = field(default=1e-3, metadata={"help": "Phase-1 learning rate."})
     sft_batch_size: int = field(default=8, metadata={"help": "Phase-1 batch size."})
-    seeds: str = field(default="builtin", metadata={"help": "Seed pool ('builtin' or files)."})
+    seeds: str = field(default="builtin", metadata={"help": "Seed pool (docs/seeds.md)."})
     num_seeds: int = field(default=32, metadata={"help": "Training seeds drawn from the pool."})
     eval_seeds: int = field(
         default=8, metadata={"help": "Held-out seeds evaluated greedily after each phase."}

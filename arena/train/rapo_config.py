@@ -75,7 +75,7 @@ class RapoConfig:
         default=128,
         metadata={"help": "Completion tokens (paper: 2048); longer SFT targets are dropped."},
     )
-    seeds: str = field(default="builtin", metadata={"help": "Seed pool ('builtin' or files)."})
+    seeds: str = field(default="builtin", metadata={"help": "Seed pool (docs/seeds.md)."})
     num_seeds: int = field(default=24, metadata={"help": "Training seeds drawn from the pool."})
     eval_seeds: int = field(
         default=8, metadata={"help": "Held-out seeds evaluated (greedy, every k) after each stage."}

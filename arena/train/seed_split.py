@@ -35,7 +35,7 @@ def split_seeds(
         if len(items) < count:
             raise ArenaError(
                 f"The seed pool has {len(items)} {label} seeds; the run needs {count}.",
-                "lower --num-seeds / --eval-seeds or add seeds (--seeds FILE,builtin).",
+                "lower --num-seeds / --eval-seeds or add seeds (--seeds 'FILE,builtin-benign').",
             )
         rng.shuffle(items)
         picked[label] = items[:count]

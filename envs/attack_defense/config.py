@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
+from envs.attack_defense.data import parse_pool_spec
 from envs.attack_defense.verdicts import RewardConfig
 from envs.errors import ArenaError
 
@@ -47,8 +48,8 @@ class AttackDefenseConfig:
     seeds: str = field(
         default="builtin",
         metadata={
-            "help": "Seed prompts: 'builtin' or data files, comma-separated "
-            "(HarmBench/JBB/WildJailbreak/AdvBench/arena JSONL or CSV)."
+            "help": "Seed pool, comma-separated: builtin, builtin-harmful, builtin-benign "
+            "or data files (PATH or PATH?format=NAME); see docs/seeds.md."
         },
     )
     max_turns: int = field(default=1, metadata={"help": "Turns per episode (1 = MAGIC)."})
@@ -67,6 +68,7 @@ class AttackDefenseConfig:
                 f"seeds must name a seed pool, got {self.seeds!r}.",
                 "pass --seeds builtin or a comma-separated list of data files.",
             )
+        parse_pool_spec(self.seeds)  # a malformed spec stops here, before a run folder
         check_episode_settings(self.max_turns, self.harmful_fraction, self.reward_mode)
         if (
             isinstance(self.max_action_chars, bool)

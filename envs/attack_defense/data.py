@@ -55,6 +55,10 @@ LABELS: tuple[str, ...] = ("harmful", "benign")
 FORMATS: tuple[str, ...] = ("arena", "harmbench", "jailbreakbench", "wildjailbreak", "advbench")
 SEEDS_DIR = Path(__file__).with_name("seeds")
 BUILTIN_FILES: tuple[str, ...] = ("harmful.jsonl", "benign.jsonl")
+# The named parts of a pool spec that are shipped data (not files): one per shipped file
+# plus both, so own harmful data can be paired with only the shipped benign seeds.
+BUILTIN_SOURCES: tuple[str, ...] = ("builtin", "builtin-harmful", "builtin-benign")
+PART_OPTIONS: dict[str, tuple[str, ...]] = {"format": FORMATS, "label": LABELS}
 UNSPECIFIED = "unspecified"
 
 _WJB_TYPES: dict[str, tuple[Label, str]] = {
@@ -164,33 +168,135 @@ def load_builtin_seeds() -> SeedPool:
     return SeedPool.from_seeds(seeds)
 
 
-def load_pool(spec: str) -> SeedPool:
-    """A pool from a spec: ``"builtin"``, file paths, or both, comma-separated.
+@dataclass(frozen=True)
+class PoolPart:
+    """One comma-separated part of a pool spec, parsed but not read.
 
-    A path may carry a label prefix for files whose format has no label column, e.g.
-    ``"harmful_behaviors.csv,benign:jbb_benign.csv"`` (``harmful:`` / ``benign:``).
+    Parsing apart from reading lets a config reject a malformed spec before any run
+    folder is written, and lets callers ask "is this built-in data?" without I/O.
+    """
+
+    text: str
+    source: str  # a name from BUILTIN_SOURCES, or a file path
+    format: str = "auto"
+    label: Label | None = None
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.source in BUILTIN_SOURCES
+
+    def load(self) -> list[Seed]:
+        if self.source == "builtin":
+            return list(load_builtin_seeds().all())
+        if self.source == "builtin-harmful":
+            return list(load_builtin_seeds().harmful)
+        if self.source == "builtin-benign":
+            return list(load_builtin_seeds().benign)
+        if not Path(self.source).exists() and not Path(self.source).suffix:
+            raise DatasetError(
+                f"Seed spec part {self.text!r} is neither a built-in source nor a file.",
+                f"use {', '.join(BUILTIN_SOURCES)} or a data file path (see docs/seeds.md).",
+            )
+        return load_seeds(self.source, self.format, label=self.label)
+
+
+def parse_pool_spec(spec: str) -> list[PoolPart]:
+    """The parts of a pool spec (syntax only; no file is opened but for an existence test).
+
+    A part is ``builtin``, ``builtin-harmful``, ``builtin-benign`` or a file path; a path
+    may carry options ``PATH?format=NAME&label=harmful|benign`` and, as before, a
+    ``harmful:`` / ``benign:`` label prefix. A path that exists as written is taken
+    literally, so a file whose name contains ``?`` still loads.
+    """
+    parts = [_parse_part(item.strip()) for item in spec.split(",") if item.strip()]
+    if not parts:
+        raise DatasetError(
+            f"Empty seed spec {spec!r}.",
+            f"use {' or '.join(BUILTIN_SOURCES)}, or a comma-separated list of files.",
+        )
+    return parts
+
+
+def is_builtin_spec(spec: str) -> bool:
+    """Whether every part of ``spec`` is shipped data (lenient: never raises).
+
+    Used for warnings (the rule judge only knows the shipped harm marker), so a part
+    with options, even a malformed one, counts as not built-in.
+    """
+    return all(item.strip() in BUILTIN_SOURCES for item in spec.split(",") if item.strip())
+
+
+def load_pool(spec: str) -> SeedPool:
+    """A pool from a spec: built-in sources, file paths, or both, comma-separated.
+
+    ``"data/advbench.csv,builtin-benign"`` pairs own harmful data with the shipped benign
+    seeds; ``"data/x.csv?format=advbench&label=benign"`` names a file's format and label
+    (the ``harmful:`` / ``benign:`` prefix also sets the label). See docs/seeds.md.
     """
     seeds: list[Seed] = []
-    items = [item.strip() for item in spec.split(",") if item.strip()]
-    if not items:
-        raise DatasetError(
-            f"Empty seed spec {spec!r}.", "use 'builtin' or a comma-separated list of files."
-        )
-    for item in items:
-        if item == "builtin":
-            seeds.extend(load_builtin_seeds().all())
-            continue
-        label: Label | None = None
-        for prefix in LABELS:
-            if item.startswith(prefix + ":"):
-                label = "harmful" if prefix == "harmful" else "benign"
-                item = item[len(prefix) + 1 :]
-                break
-        seeds.extend(load_seeds(item, label=label))
+    for part in parse_pool_spec(spec):
+        seeds.extend(part.load())
     pool = SeedPool.from_seeds(seeds)
     if not len(pool):
         raise DatasetError(f"The seed spec {spec!r} gave no seeds.", "check the files' contents.")
     return pool
+
+
+def _parse_part(item: str) -> PoolPart:
+    if item in BUILTIN_SOURCES:
+        return PoolPart(item, item)
+    path, prefix_label = item, None
+    for prefix in LABELS:
+        if path.startswith(prefix + ":"):
+            path, prefix_label = path[len(prefix) + 1 :], _as_label(prefix)
+            break
+    options: dict[str, str] = {}
+    if "?" in path and not Path(path).exists():
+        path, _, query = path.partition("?")
+        options = _part_options(item, query)
+    if path in BUILTIN_SOURCES:
+        raise DatasetError(
+            f"Seed spec part {item!r}: {path} takes no label or format.",
+            f"write {path} alone; harmful:/benign: and ?format=/?label= are for data files.",
+        )
+    if not path:
+        raise DatasetError(
+            f"Seed spec part {item!r} has no file.",
+            "write PATH?format=NAME, e.g. data/advbench.csv?format=advbench.",
+        )
+    if "label" in options and prefix_label is not None:
+        raise DatasetError(
+            f"Seed spec part {item!r} sets the label twice.",
+            "use either the harmful:/benign: prefix or ?label=, not both.",
+        )
+    label = _as_label(options["label"]) if "label" in options else prefix_label
+    return PoolPart(item, path, format=options.get("format", "auto"), label=label)
+
+
+def _as_label(text: str) -> Label:
+    return "harmful" if text == "harmful" else "benign"
+
+
+def _part_options(item: str, query: str) -> dict[str, str]:
+    """``format=NAME&label=L`` -> a dict; anything else is one error naming the part."""
+    allowed = "; ".join(f"{key}= one of {', '.join(vals)}" for key, vals in PART_OPTIONS.items())
+    options: dict[str, str] = {}
+    for pair in query.split("&"):
+        key, eq, value = pair.partition("=")
+        key, value = key.strip().lower(), value.strip()
+        if not eq or key not in PART_OPTIONS or key in options:
+            problem = "repeats" if key in options else "has an unknown option"
+            raise DatasetError(
+                f"Seed spec part {item!r} {problem} {pair!r}.",
+                f"write PATH?format=NAME&label=LABEL with {allowed}.",
+            )
+        if value.lower() not in PART_OPTIONS[key]:
+            raise DatasetError(
+                f"Seed spec part {item!r}: unknown {key} {value!r}.",
+                f"use {key}= one of {', '.join(PART_OPTIONS[key])} (PATH?{key}=...).",
+            )
+        options[key] = value.lower()
+    return options
 
 
 def load_seeds(path: str | Path, format: str = "auto", *, label: Label | None = None) -> list[Seed]:
@@ -215,7 +321,7 @@ def load_seeds(path: str | Path, format: str = "auto", *, label: Label | None = 
     if label is not None and format in ("arena", "wildjailbreak"):
         raise DatasetError(
             f"{path}: a label override was given, but the {format} format has its own labels.",
-            "drop the 'harmful:'/'benign:' prefix or the label argument for this file.",
+            "drop the 'harmful:'/'benign:' prefix, ?label= or the label argument for this file.",
         )
     if format == "jailbreakbench" and label is None and "benign" in path.name.lower():
         label = "benign"  # JBB ships harmful-behaviors.csv and benign-behaviors.csv
@@ -388,7 +494,8 @@ class _Table:
                 raise _error(
                     self.path, row, column,
                     f"missing column (found: {', '.join(c.strip() for c in cells)})",
-                    f"add a '{column}' column or pass the right format.",
+                    f"add a '{column}' column or name the right format "
+                    f"({self.path}?format=NAME in the seed spec).",
                 )  # fmt: skip
         return header
 
@@ -437,7 +544,8 @@ class _Table:
             if column.lower() not in fields:
                 raise _error(
                     self.path, row, column, f"missing key (found: {', '.join(map(str, item))})",
-                    f"add a '{column}' key or pass the right format.",
+                    f"add a '{column}' key or name the right format "
+                    f"({self.path}?format=NAME in the seed spec).",
                 )  # fmt: skip
         return _Record(self.path, row, fields)
 
@@ -459,7 +567,8 @@ def _detect(path: Path, columns: set[str]) -> str:
         return "advbench"
     raise DatasetError(
         f"{path}: cannot tell the format from its columns ({', '.join(sorted(columns))}).",
-        f"pass format= one of {', '.join(FORMATS)}, or use the column names of one of them "
+        f"name the format in the seed spec as {path}?format=NAME (NAME one of "
+        f"{', '.join(FORMATS)}; format= for load_seeds), or use the column names of one of them "
         "(arena: id,prompt,label; HarmBench: Behavior,...; JailbreakBench: Goal,...; "
         "WildJailbreak: vanilla,adversarial,data_type; AdvBench: goal,target).",
     )

@@ -88,13 +88,13 @@ class raw_env(AECEnv):
         if harmful_fraction > 0 and not self.pool.harmful:
             raise ArenaError(
                 "The seed pool has no harmful seeds.",
-                "add some (e.g. --seeds FILE,builtin) or set harmful_fraction=0 "
+                "add some (e.g. --seeds 'FILE,builtin-harmful') or set harmful_fraction=0 "
                 "(--harmful-fraction 0).",
             )
         if harmful_fraction < 1 and not self.pool.benign:
             raise ArenaError(
                 "The seed pool has no benign seeds.",
-                "add some (e.g. --seeds FILE,builtin) or set harmful_fraction=1 "
+                "add some (e.g. --seeds 'FILE,builtin-benign') or set harmful_fraction=1 "
                 "(--harmful-fraction 1).",
             )
         self.judge = judge if judge is not None else RuleJudge()
