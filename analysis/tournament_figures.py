@@ -1,5 +1,6 @@
 """Figures of the tournament report (matplotlib, Agg): payoff heatmaps with intervals,
-the empirical game's equilibrium and regret, ratings, strategy frequencies.
+the empirical game's equilibrium and regret, ratings (an asymmetric game: each seat's
+mean reward, see :mod:`analysis.tournament_stats`), strategy frequencies.
 
 Split from :mod:`analysis.tournament_report`, which computes what they draw.
 """
@@ -20,6 +21,32 @@ FIGURES = ("payoffs.png", "equilibrium.png", "ratings.png", "strategies.png")
 
 def _short(spec: str, width: int = 28) -> str:
     return spec if len(spec) <= width else spec[: width - 1] + "…"
+
+
+def _seat_means_figure(analysis: TournamentAnalysis, path: Path) -> Path:
+    """An asymmetric game's per-seat rankings (no cross-seat ladder): one panel per seat,
+    since the seats' rewards are on different scales."""
+    import matplotlib.pyplot as plt
+
+    seats = [(seat, rows) for seat, rows in analysis.seat_means.items() if rows]
+    height = 0.45 * max(len(rows) for _, rows in seats) + 2
+    fig, axes = plt.subplots(1, len(seats), figsize=(6 * len(seats), height), squeeze=False)
+    for ax, (seat, rows) in zip(axes[0], seats, strict=True):
+        y = np.arange(len(rows))
+        point = np.array([r["mean"] for r in rows], dtype=float)
+        low = np.array([r["lower"] for r in rows], dtype=float)
+        high = np.array([r["upper"] for r in rows], dtype=float)
+        err = np.nan_to_num(
+            np.vstack([np.clip(point - low, 0, None), np.clip(high - point, 0, None)])
+        )
+        ax.errorbar(point, y, xerr=err, fmt="o", capsize=3)
+        ax.set_yticks(y, [_short(r["agent"], 34) for r in rows], fontsize=8)
+        ax.invert_yaxis()
+        ax.set_title(f"{seat}: mean reward vs common opponents (95%)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def render_figures(analysis: TournamentAnalysis, out: Path) -> list[Path]:
@@ -170,6 +197,8 @@ def render_figures(analysis: TournamentAnalysis, out: Path) -> list[Path]:
         fig.savefig(path, dpi=110)
         plt.close(fig)
         paths.append(path)
+    elif any(analysis.seat_means.values()):
+        paths.append(_seat_means_figure(analysis, out / "ratings.png"))
     if analysis.strategies and any(analysis.strategies.values()):
         items = [
             (seat, agent, counts)

@@ -6,20 +6,26 @@ e.g. attack success and over-refusal with Wilson intervals: MAGIC's cross-play f
 the empirical game's equilibrium with bootstrap intervals, each agent's probability of
 being in its support and its regret against it (its exploitability in the equilibrium);
 Nash averaging (constant-sum games) and alpha-rank; Elo and Bradley-Terry ratings with
-bootstrap intervals; paired tests between the agents of a seat on the same episode
-seeds (Holm-adjusted); the strategies mixed agents played; failed episodes; and the
-claims table for the tournament's episodes.
+bootstrap intervals (symmetric games; an asymmetric game ranks each seat's agents by mean
+reward instead, see :mod:`analysis.tournament_stats`); paired tests between the agents of
+a seat (a round robin: of the roster) on the same episode seeds, verdicts from the
+Holm-adjusted p-values; the strategies mixed agents played; failed episodes; and the
+claims table for the tournament's episodes. The game's warnings for the tournament's
+data and judge (e.g. a rule judge on data it cannot read) head both pages: without them
+every rate below can be meaningless.
 
 Everything is computed from the store by :func:`analyze_tournament` (streaming: the
 payoff arrays, not transcripts; the claims section reads at most
 :data:`CLAIM_EPISODES_PER_CELL` transcripts per cell). ``theory`` does the statistics
 (:mod:`theory.evaluation.empirical_game`, :mod:`~theory.evaluation.ratings`,
-:mod:`~theory.evaluation.paired`).
+:mod:`~theory.evaluation.paired`; the comparisons of agents are in
+:mod:`analysis.tournament_stats`).
 
 **Who won an episode** (for Elo / Bradley-Terry, which need wins): the seat with the
-higher total reward, a tie half each. That reads rewards as opposed, which fits the
-attacker-defender games; the payoff matrix and the empirical game use the rewards
-themselves and need no such convention.
+higher total reward, a tie half each. That compares the seats' rewards, so it is only
+used where the seats are interchangeable (round robins, symmetric games); the payoff
+matrix, the empirical game and the per-seat rankings use the rewards themselves and need
+no such convention.
 """
 
 from __future__ import annotations
@@ -27,7 +33,6 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import html
-import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -38,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from analysis.tournament_figures import render_figures
+from analysis.tournament_stats import paired, ratings, seat_means
 from envs.game_spec import GameSpec
 from envs.stats import Mean, Rate
 
@@ -72,6 +78,8 @@ class TournamentAnalysis:
     claims: list[tuple[str, str, str, str, str]]
     episodes_ok: int
     episodes_failed: int
+    warnings: list[str] = field(default_factory=list)
+    seat_means: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------- analysis
@@ -129,8 +137,12 @@ def analyze_tournament(folder: Path, *, bootstrap: int = 200, seed: int = 0) -> 
             },
         }
         cells.append(entry)
+    env_config = game.config(spec.env_config)
+    symmetric = round_robin or game.is_symmetric(env_config)
     empirical, empirical_note = _empirical(spec, game, samples, bootstrap, seed)
-    ratings, ratings_note = _ratings(game, samples, bootstrap, seed, round_robin)
+    ladder, ratings_note = ratings(
+        game, samples, bootstrap=bootstrap, seed=seed, round_robin=round_robin, symmetric=symmetric
+    )
     from analysis.claims_bridge import format_verdict
 
     return TournamentAnalysis(
@@ -148,9 +160,9 @@ def analyze_tournament(folder: Path, *, bootstrap: int = 200, seed: int = 0) -> 
         metric_names=dict(game.metric_names),
         empirical=empirical,
         empirical_note=empirical_note,
-        ratings=ratings,
+        ratings=ladder,
         ratings_note=ratings_note,
-        paired=_paired(game, samples, round_robin),
+        paired=paired(game, samples, round_robin),
         strategies=_strategies(folder, game, samples),
         failures=[
             {"agents": dict(c.matchup), "failed": c.failed, "examples": c.failures}
@@ -163,6 +175,8 @@ def analyze_tournament(folder: Path, *, bootstrap: int = 200, seed: int = 0) -> 
         ],
         episodes_ok=sum(c.n for c in samples),
         episodes_failed=sum(c.failed for c in samples),
+        warnings=list(game.warnings(env_config, spec.judge)) if game.warnings else [],
+        seat_means={} if symmetric else seat_means(game, samples),
     )
 
 
@@ -205,125 +219,6 @@ def _empirical(
         "failed_replicates": result.failed_replicates,
         "confidence": result.confidence,
     }, ""
-
-
-def _wins(
-    game: GameSpec, samples: Sequence[Any], round_robin: bool
-) -> list[tuple[str, str, float]]:
-    """(agent, opponent, score) per episode; role-split agents are named ``seat:spec``,
-    round-robin agents by their spec alone (one population)."""
-    out: list[tuple[str, str, float]] = []
-    first, second = game.seats[0], game.seats[1]
-    for cell in samples:
-        if not cell.n:
-            continue
-        a, b = cell.matchup[first], cell.matchup[second]
-        if a == b:
-            continue
-        if not round_robin:
-            a, b = f"{first}:{a}", f"{second}:{b}"
-        diff = cell.rewards[:, 0] - cell.rewards[:, 1]
-        diff = diff[~np.isnan(diff)]  # a missing reward is no game, not a tie
-        scores = np.where(diff > 0, 1.0, np.where(diff < 0, 0.0, 0.5))
-        out.extend((a, b, float(s)) for s in scores)
-    return out
-
-
-def _ratings(
-    game: GameSpec, samples: Sequence[Any], bootstrap: int, seed: int, round_robin: bool
-) -> tuple[dict[str, Any] | None, str]:
-    from theory.errors import TheoryError
-    from theory.evaluation.ratings import bradley_terry, elo
-
-    if len(game.seats) != 2:
-        return None, "ratings need a two-seat game"
-    records = _wins(game, samples, round_robin)
-    if not records:
-        return None, "no finished episodes between different agents yet"
-    try:
-        elo_result = elo(records, n_boot=bootstrap, seed=seed, permutations=20)
-        bt_result = bradley_terry(records, n_boot=bootstrap, seed=seed)
-    except TheoryError as exc:
-        return None, str(exc)
-    return {
-        "elo": elo_result.as_rows(),
-        "elo_note": elo_result.note,
-        "bradley_terry": bt_result.as_rows(),
-        "bradley_terry_note": bt_result.note,
-        "games": len(records),
-    }, ""
-
-
-def _paired(game: GameSpec, samples: Sequence[Any], round_robin: bool) -> list[dict[str, Any]]:
-    """Agents of one seat compared on the same (opponent, episode seed) pairs."""
-    from theory.evaluation.paired import holm, paired_test
-
-    if round_robin or len(game.seats) != 2:
-        return []
-    rows: list[dict[str, Any]] = []
-    for k, seat in enumerate(game.seats):
-        other = game.seats[1 - k]
-        # agent -> opponent -> its cell (arrays of episode indexes, rewards, metrics)
-        cells: dict[str, dict[str, Any]] = {}
-        for cell in samples:
-            if cell.n:
-                cells.setdefault(cell.matchup[seat], {})[cell.matchup[other]] = cell
-        tests = []
-        for a, b in itertools.combinations(list(cells), 2):
-            # pair episodes on (opponent, episode index): same opponent, same seed
-            xs: list[np.ndarray] = []
-            ys: list[np.ndarray] = []
-            metric_pairs: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
-            for opponent in sorted(set(cells[a]) & set(cells[b])):
-                ca, cb = cells[a][opponent], cells[b][opponent]
-                _, ia, ib = np.intersect1d(ca.episodes, cb.episodes, return_indices=True)
-                xs.append(ca.rewards[ia, k])
-                ys.append(cb.rewards[ib, k])
-                for name in game.metric_names:
-                    u, v = ca.metrics[name][ia], cb.metrics[name][ib]
-                    keep = ~(np.isnan(u) | np.isnan(v))
-                    metric_pairs.setdefault(name, []).append((u[keep], v[keep]))
-            if not xs:
-                continue
-            x, y = np.concatenate(xs), np.concatenate(ys)
-            tests.append((f"{seat} reward", a, b, paired_test(x, y, labels=(a, b))))
-            for name, parts in metric_pairs.items():
-                u = np.concatenate([p[0] for p in parts])
-                v = np.concatenate([p[1] for p in parts])
-                if u.size:
-                    # "auto": McNemar for a 0/1 outcome, the paired t-test for hops or scores
-                    tests.append((name, a, b, paired_test(u, v, labels=(a, b))))
-        if not tests:
-            continue
-        raw = [t[3].p_value for t in tests]
-        finite = [p if math.isfinite(p) else 1.0 for p in raw]
-        adjusted = holm(finite)
-        for (what, a, b, result), p_adj in zip(tests, adjusted, strict=True):
-            verdict = result.verdict
-            if what in game.metric_names and result.significant:
-                # a rate has no "better" for every seat (attack success is bad for the
-                # defender): say which is higher
-                higher, lower = (a, b) if result.effect > 0 else (b, a)
-                label = game.metric_names[what]
-                verdict = f"{label} higher with {higher} than {lower} (p = {result.p_value:.3g})"
-            rows.append(
-                {
-                    "seat": seat,
-                    "outcome": game.metric_names.get(what, what),
-                    "a": a,
-                    "b": b,
-                    "test": result.test,
-                    "n": result.n,
-                    "effect": result.effect,
-                    "effect_name": result.effect_name,
-                    "lower": result.lower,
-                    "upper": result.upper,
-                    "p_value": result.p_value,
-                    "p_holm": float(p_adj) if result.sufficient else math.nan,
-                    "verdict": verdict,
-                }
-            )
-    return rows
 
 
 def _strategies(
@@ -480,9 +375,11 @@ def _tables(analysis: TournamentAnalysis) -> list[tuple[str, list[str], list[lis
                     f"Equilibrium ({emp['method']}) of the game of cell means; value {value}. "
                     f"Intervals: {emp['n_boot']} bootstrap replicates over episodes "
                     f"({emp['failed_replicates']} failed). Regret = value − payoff vs the "
-                    "equilibrium: each agent's exploitability in it (0 on the support).",
+                    "equilibrium: each agent's exploitability in it (0 on the support)."
+                    + ("" if has_na else _NO_NASH_AVERAGING),
                 )
             )
+    tables += _seat_mean_tables(analysis)
     if analysis.ratings is not None:
         for key, title in (("elo", "Elo"), ("bradley_terry", "Bradley-Terry")):
             body = [
@@ -523,7 +420,9 @@ def _tables(analysis: TournamentAnalysis) -> list[tuple[str, list[str], list[lis
                 ["seat", "outcome", "agents", "test", "n", "effect [95%]", "p (Holm)", "verdict"],
                 body,
                 "Binary outcomes: McNemar's test; rewards: paired t-test. p-values are "
-                "Holm-adjusted within each seat.",
+                "Holm-adjusted within each seat (a round robin: within its roster, an "
+                "agent's episodes in either seat), and each verdict follows the adjusted "
+                "p-value; effect intervals are per test (not adjusted).",
             )
         )
     if analysis.failures:
@@ -550,8 +449,51 @@ def _tables(analysis: TournamentAnalysis) -> list[tuple[str, list[str], list[lis
     return tables
 
 
+_NO_NASH_AVERAGING = (
+    " No Nash-averaging column: Nash averaging is defined for constant-sum games, and "
+    "this one is not."
+)
+
+
+def _seat_mean_tables(
+    analysis: TournamentAnalysis,
+) -> list[tuple[str, list[str], list[list[str]], str]]:
+    """Per-seat rankings of an asymmetric game, in place of a cross-seat ladder; the first
+    table's note says why there is no ladder (``ratings_note``)."""
+    tables = []
+    why = analysis.ratings_note
+    for seat, rows in analysis.seat_means.items():
+        body = [
+            [
+                str(rank),
+                r["agent"],
+                _interval(r["mean"], r["lower"], r["upper"]),
+                str(r["opponents"]),
+                str(r["seeds"]),
+            ]
+            for rank, r in enumerate(rows, start=1)
+        ]
+        note = (
+            f"Mean {seat} reward against the opponents every {seat} agent faced (each "
+            "opponent weighted equally, averaged per episode seed; 95% t-interval over "
+            "seeds). Overlapping intervals do not separate two agents."
+        )
+        tables.append(
+            (
+                f"Ranking within the {seat} seat",
+                ["rank", "agent", "mean reward [95%]", "opponents", "seeds"],
+                body,
+                f"{why} {note}" if why else note,
+            )
+        )
+        why = ""
+    return tables
+
+
 def _markdown(analysis: TournamentAnalysis, figures: Sequence[Path], folder: Path) -> str:
     lines = [f"# Tournament report: {analysis.env}", ""]
+    for warning in analysis.warnings:
+        lines += [f"> **Warning:** {warning}", ""]
     lines += _intro(analysis)
     for path in figures:
         lines += [f"![{path.stem}]({path.relative_to(folder).as_posix()})", ""]
@@ -564,10 +506,17 @@ def _markdown(analysis: TournamentAnalysis, figures: Sequence[Path], folder: Pat
         for row in rows:
             lines.append("| " + " | ".join(str(c).replace("|", "/") for c in row) + " |")
         lines.append("")
-    for note in (analysis.empirical_note, analysis.ratings_note):
+    for note in _closing_notes(analysis):
         if note:
             lines += [f"> {note}", ""]
     return "\n".join(lines)
+
+
+def _closing_notes(analysis: TournamentAnalysis) -> tuple[str, ...]:
+    """Why a section is missing; the ratings note already heads the per-seat rankings."""
+    if analysis.seat_means:
+        return (analysis.empirical_note,)
+    return (analysis.empirical_note, analysis.ratings_note)
 
 
 def _intro(analysis: TournamentAnalysis) -> list[str]:
@@ -589,6 +538,7 @@ table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:13px}
 th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f3f3f3} img{max-width:100%;border:1px solid #eee;margin:.5em 0}
 .note{color:#555;font-size:13px} h2{margin-top:1.6em}
+.warning{background:#fff3cd;border:2px solid #d39e00;padding:.6em 1em;font-size:15px}
 """
 
 
@@ -600,6 +550,10 @@ def _html(analysis: TournamentAnalysis, figures: Sequence[Path]) -> str:
         f"<title>Tournament report: {esc(analysis.env)}</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>Tournament report: {esc(analysis.env)}</h1>",
+        *(
+            f'<p class="warning"><strong>Warning:</strong> {esc(warning)}</p>'
+            for warning in analysis.warnings
+        ),
         f"<p>{esc(_intro(analysis)[0])}</p>",
     ]
     for path in figures:
@@ -615,7 +569,7 @@ def _html(analysis: TournamentAnalysis, figures: Sequence[Path]) -> str:
         for row in rows:
             parts.append("<tr>" + "".join(f"<td>{esc(str(c))}</td>" for c in row) + "</tr>")
         parts.append("</tbody></table>")
-    for note in (analysis.empirical_note, analysis.ratings_note):
+    for note in _closing_notes(analysis):
         if note:
             parts.append(f'<p class="note">{esc(note)}</p>')
     parts.append("</body></html>")
