@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -139,9 +140,12 @@ def tournament(
     from arena.tournament import (
         TournamentSpec,
         create,
+        discard_unplayed,
         extend_episodes,
+        first_missing,
         load_spec,
         run_tournament,
+        spec_path,
     )
 
     folder = Path(target)
@@ -151,6 +155,8 @@ def tournament(
         "--add",
     )
     drops = _seat_options(drop, {}, "--drop")
+    first_new: Path | None = None
+    fresh = False  # whether this command creates the folder's tournament
     if (folder / "tournament.json").exists():
         if attackers or defenders or players or seat:
             raise ArenaError(
@@ -170,6 +176,7 @@ def tournament(
                 f"{target!r} is not a tournament folder, so there is nothing to add to.",
                 "start it first: arena tournament ENV --attackers ... --defenders ... --out DIR.",
             )
+        _check_environment_name(target)
         seats = _seat_options(
             seat, {"attacker": attackers, "defender": defenders, "players": players}, "--seat"
         )
@@ -185,6 +192,8 @@ def tournament(
         if out is None:
             out = Path("runs") / ("tournament-" + time.strftime("%Y%m%d-%H%M%S"))
         folder = out
+        first_new = first_missing(folder)
+        fresh = not spec_path(folder).exists()
         create(
             folder,
             TournamentSpec(
@@ -205,6 +214,7 @@ def tournament(
         )
         console.print(f"tournament folder: [bold]{folder}[/bold]")
     spec = load_spec(folder)
+    _print_warnings(spec)
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -235,6 +245,10 @@ def tournament(
                 f"Fix: resume with `arena tournament {folder}`."
             )
             raise
+        except Exception:
+            if fresh:  # e.g. a typo in an agent spec: the corrected command must not be refused
+                discard_unplayed(folder, first_new)
+            raise
     if additions or drops:
         console.print(f"roster: {_roster_line(load_spec(folder))}")
     if result.resolved is not None:
@@ -253,6 +267,50 @@ def tournament(
 
         paths = render_tournament_report(folder, bootstrap=bootstrap)
         console.print(f"report: [bold]{paths.html}[/bold] (and {paths.markdown})")
+
+
+def _check_environment_name(target: str) -> None:
+    """A TARGET that is no environment but looks like a path is a missing tournament.
+
+    ``arena tournament runs/t1`` with a typo in the folder would otherwise read as an
+    unknown environment, which points the wrong way.
+    """
+    from envs import canonical_name
+
+    try:
+        canonical_name(target)
+        return
+    except ArenaError:
+        if not _looks_like_path(target):
+            raise
+    raise ArenaError(
+        f"There is no tournament folder at {target!r} (no tournament.json there).",
+        f"check the path (`ls {Path(target).parent}`), or start a tournament there with "
+        f"`arena tournament ENV --attackers ... --defenders ... --out {target}` "
+        "(`arena envs` lists environments).",
+    )
+
+
+def _looks_like_path(target: str) -> bool:
+    """A path separator, a leading '.' or '~', or something on disk: not an env name."""
+    separators = {"/", os.sep} | ({os.altsep} if os.altsep else set())
+    return (
+        any(sep in target for sep in separators)
+        or target.startswith((".", "~"))
+        or Path(target).exists()
+    )
+
+
+def _print_warnings(spec: Any) -> None:
+    """The game's cautions about these settings (e.g. a rule judge on data it cannot
+    read), as `arena play` prints them: a tournament's numbers carry the same caveats."""
+    from envs import load_game
+
+    game = load_game(spec.env)
+    if game.warnings is None:
+        return
+    for warning in game.warnings(game.config(spec.env_config), spec.judge):
+        error_console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _roster_line(spec: Any) -> str:
@@ -291,7 +349,9 @@ def replay_command(
         raise ArenaError(
             f"Episode {cell}:{number} (seed {result.episode_seed}) did not reproduce: stored "
             f"transcript {result.stored_sha256[:16]}…, replayed {result.replayed_sha256[:16]}….",
-            "the code, a dependency or a model changed what the same inputs produce.",
+            "the code, a dependency, a model or a data file (e.g. a seed file edited in "
+            "place) changed what the same inputs produce; restore what changed and replay "
+            "again.",
         )
     console.print(
         f"episode {cell}:{number} (seed {result.episode_seed}) reproduced: "
@@ -311,14 +371,13 @@ def store_command(
     ] = None,
 ) -> None:
     """List a store's cells; export it (Parquet/CSV); import `arena play` runs into it."""
-    from arena.replay import import_play_run
+    from arena.replay import import_run as import_one
     from arena.store import Store
 
     path = run / "store.sqlite" if run.is_dir() or not run.suffix else run
     with Store(path, create=bool(import_run)) as store:
         for folder in import_run or []:
-            added = import_play_run(store, folder)
-            console.print(f"imported {added} episodes from {folder}")
+            _print_import(import_one(store, folder), path.parent)
         if export is not None:
             frame = store.to_pandas(with_records=records)
             if export.suffix == ".csv":
@@ -339,6 +398,32 @@ def store_command(
             agents = ", ".join(f"{s}={a['spec']}" for s, a in info["seats"].items())
             table.add_row(str(info["cell_id"]), info["env"], agents, str(ok), str(failed))
         console.print(table)
+
+
+def _print_import(result: Any, tournament: Path) -> None:
+    """Say what an import filed and whether the tournament's report will count it.
+
+    Imported cells of another environment config (e.g. another seed pool), judge, run
+    seed or roster stay in the store but out of the tournament's report: said here,
+    because nothing else shows it.
+    """
+    from arena.replay import outside_reasons
+
+    cells = ", ".join(str(c) for c in result.cells) or "none"
+    console.print(
+        f"imported {result.episodes} new episodes from {result.run} into "
+        f"{len(result.cells)} cell(s) ({cells}; env_id {result.env_id})"
+    )
+    if not (tournament / "tournament.json").exists():
+        return
+    reasons = outside_reasons(result, tournament)
+    if reasons:
+        console.print(
+            "these cells stay out of the tournament's report: " + "; ".join(reasons) + ". "
+            "They are kept in the store (`--export` includes them; group by env_id)."
+        )
+    else:
+        console.print("they are the tournament's own cells: its report counts them.")
 
 
 def register_tournament_commands(app: typer.Typer) -> None:

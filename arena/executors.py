@@ -18,6 +18,7 @@ driver pinned, and refuses an agent whose weights changed.
 
 from __future__ import annotations
 
+import shlex
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -59,12 +60,14 @@ class AgentPool:
     """The game, its config, the judge and the agents of one tournament, built lazily.
 
     ``agent(seat, spec)`` builds an agent once (a spec in two seats with the same spaces
-    shares one instance) and checks it against the identity pinned in the spec, so a
-    checkpoint overwritten since it joined cannot mix its results with the old ones.
+    shares one instance, unless its description binds it to a role) and checks it
+    against the identity pinned in the spec, so a checkpoint overwritten since it joined
+    cannot mix its results with the old ones.
     """
 
-    def __init__(self, spec: TournamentSpec) -> None:
+    def __init__(self, spec: TournamentSpec, folder: str | None = None) -> None:
         self.spec = spec
+        self.folder = folder  # named in fix hints (``DIR`` where unknown, e.g. a worker)
         self.game = load_game(spec.env)
         self.env_config = self.game.config(spec.env_config)
         probe = self.game.make_env(self.env_config, None)
@@ -74,7 +77,7 @@ class AgentPool:
         self.judge: Any = None
         self.agents: dict[tuple[str, str], Agent] = {}
         self.identities: dict[str, Any] = {}
-        self._built: dict[tuple[str, str, int | None], Agent] = {}
+        self._built: dict[tuple[Any, ...], Agent] = {}
 
     def load_judge(self) -> Any:
         if self.judge is None and self.game.judged:
@@ -85,8 +88,19 @@ class AgentPool:
         judge = self.load_judge()
         return None if judge is None else {"spec": self.spec.judge, **judge.describe()}
 
-    def agent(self, seat: str, spec_string: str) -> Agent:
-        """Build (once) the agent ``spec_string`` for ``seat``; check its pinned identity."""
+    def data_description(self) -> dict[str, Any] | None:
+        """The game's description of the data behind its config (``GameSpec.describe``:
+        e.g. the seed pool's size and sha256), or None for a game without data."""
+        if self.game.describe is None:
+            return None
+        return dict(self.game.describe(self.env_config))
+
+    def agent(self, seat: str, spec_string: str, *, joining: bool = False) -> Agent:
+        """Build (once) the agent ``spec_string`` for ``seat``; check its pinned identity.
+
+        ``joining``: the agent is being added to this seat now, so a load failure is its
+        own error (the spec may be pinned from another seat, but it never played here).
+        """
         found = self.agents.get((seat, spec_string))
         if found is not None:
             return found
@@ -99,8 +113,13 @@ class AgentPool:
                 return solve_form(config)
 
             player = self.game.player_index(seat)
-        key = (spec_string, repr(self.spaces[seat]), player)
+        key: tuple[Any, ...] = (spec_string, repr(self.spaces[seat]), player)
         agent = self._built.get(key)
+        if agent is not None and agent.describe().get("role") not in (None, seat):
+            # Built for another seat's role (a scripted defender asked to attack): that
+            # instance would play the wrong side, so this seat builds (and checks) its own.
+            key = (*key, seat)
+            agent = self._built.get(key)
         if agent is None:
             try:
                 agent = make_agent(
@@ -113,13 +132,14 @@ class AgentPool:
                     player=player,
                 )
             except ArenaError as exc:
-                if spec_string in self.spec.identities:
-                    roster = seat if self.spec.mode == "cross" else "player"
+                if spec_string in self.spec.identities and not joining:
+                    roster = seat if self.spec.mode == "cross" else "players"
                     raise ArenaError(
                         f"Agent {spec_string!r} ({seat}) of this tournament can no longer be "
                         f"loaded: {exc.message}",
                         "restore it (its finished episodes are kept), or drop it with "
-                        f"--drop-{roster} {spec_string}.",
+                        f"`arena tournament {shlex.quote(self.folder or 'DIR')} --drop "
+                        f"{shlex.quote(roster + '=' + spec_string)}`.",
                     ) from exc
                 raise
             agent.reset(self.spec.seed)

@@ -19,10 +19,18 @@ from pathlib import Path
 from typing import Any
 
 from arena.executors import AgentPool, WorkItem
-from arena.results import TournamentSpec
-from arena.store import CellKey, Store, agent_identity, transcript_hash
+from arena.results import TournamentSpec, load_spec
+from arena.store import (
+    CellKey,
+    Store,
+    agent_identity,
+    data_changes,
+    env_id_of,
+    transcript_hash,
+)
 from envs import load_game
 from envs.errors import ArenaError
+from envs.game_spec import config_hash, config_to_dict
 
 RUNNER_FIELDS = ("matchup", "episode", "episode_seed", "agents", "names", "labels", "rewards")
 
@@ -70,6 +78,7 @@ def replay(run: Path, cell_id: int, episode: int) -> ReplayResult:
     with Store(store_path(run), create=False) as store:
         stored = store.episode(cell_id, episode)
         info = store.cell_info(cell_id)
+        recorded_data = store.env_data(info["env_id"])
     if stored.status != "ok":
         raise ArenaError(
             f"Episode {cell_id}:{episode} failed when it was played ({stored.error}); there "
@@ -93,7 +102,12 @@ def replay(run: Path, cell_id: int, episode: int) -> ReplayResult:
         judge=str(judge_spec or "rule"),
         identities={agent["spec"]: agent["agent_id"] for agent in info["seats"].values()},
     )
-    pool = AgentPool(spec)
+    pool = AgentPool(spec, str(run))
+    try:
+        _check_data(pool, recorded_data, cell_id, episode)
+    except BaseException:
+        pool.close()
+        raise
     matchup = {seat: agent["spec"] for seat, agent in info["seats"].items()}
     item = WorkItem(cell_id, episode, stored.episode_seed, matchup)
     try:
@@ -116,8 +130,48 @@ def replay(run: Path, cell_id: int, episode: int) -> ReplayResult:
     )
 
 
+def _check_data(
+    pool: AgentPool, recorded: dict[str, Any] | None, cell_id: int, episode: int
+) -> None:
+    """An episode played on other data cannot reproduce: say that, not "the code changed".
+
+    Compares the data description the tournament recorded (see ``Store.env_data``) with
+    what the environment's files give now; a store without one is not checked.
+    """
+    if recorded is None:
+        return
+    now = pool.data_description()
+    changes = data_changes(recorded, now or {})
+    if changes:
+        raise ArenaError(
+            f"Episode {cell_id}:{episode} cannot reproduce: the data behind its environment "
+            f"changed since it was played: {'; '.join(changes)}.",
+            "restore the data file(s) as they were (e.g. an edited seed file), then replay again.",
+        )
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What :func:`import_run` filed: how many new episodes, into which cells and keys."""
+
+    run: Path
+    episodes: int
+    cells: tuple[int, ...]
+    env: str
+    env_id: str
+    env_config: dict[str, Any]
+    judge_id: str
+    run_seed: int
+    agents: dict[str, tuple[str, ...]]  # seat -> agent ids of the run
+
+
 def import_play_run(store: Store, run: Path) -> int:
-    """File a complete ``arena play`` run's episodes into ``store``; return how many were new.
+    """File a complete ``arena play`` run's episodes into ``store``; return how many were new."""
+    return import_run(store, run).episodes
+
+
+def import_run(store: Store, run: Path) -> ImportResult:
+    """File a complete ``arena play`` run's episodes into ``store``; say what was filed.
 
     Agent identities come from the run manifest's agent descriptions (spec + weights
     hashes), the judge's from its description and spec, so the episodes land in the
@@ -149,11 +203,13 @@ def import_play_run(store: Store, run: Path) -> int:
             identities[(seat, spec)] = store.put_agent(identity)
     metrics = game.episode_metrics
     before = store.episode_count()
+    cells: set[int] = set()
     with (run / "episodes.jsonl").open(encoding="utf-8") as lines:
         for line in lines:
             record = json.loads(line)
             seats = tuple((seat, identities[(seat, record["agents"][seat])]) for seat in game.seats)
             cell_id = store.cell_id(CellKey(env_id, judge_id, int(config["seed"]), seats))
+            cells.add(cell_id)
             env_record = {k: v for k, v in record.items() if k not in RUNNER_FIELDS}
             # A tournament's episode i plays seed run_seed + i: index imports the same way.
             store.add(
@@ -166,4 +222,61 @@ def import_play_run(store: Store, run: Path) -> int:
                 labels=record.get("labels"),
                 source=f"play:{run.name}",
             )
-    return store.episode_count() - before
+    agents: dict[str, tuple[str, ...]] = {}
+    for (seat, _), agent_id in identities.items():
+        agents[seat] = (*agents.get(seat, ()), agent_id)
+    return ImportResult(
+        run,
+        store.episode_count() - before,
+        tuple(sorted(cells)),
+        game.name,
+        env_id,
+        config_to_dict(env_config),
+        judge_id,
+        int(config["seed"]),
+        agents,
+    )
+
+
+def outside_reasons(result: ImportResult, folder: Path) -> list[str]:
+    """Why imported cells are not the tournament's in ``folder`` (empty: they count).
+
+    A tournament's report reads only its own cells (its environment config, judge, run
+    seed and roster); an imported run that differs in any of these stays in the store
+    but out of the report, which is easy to miss, so each difference is named.
+    """
+    spec = load_spec(folder)
+    game = load_game(spec.env)
+    if game.name != result.env:
+        return [f"it is a {result.env} run; the tournament plays {game.name}"]
+    config = game.config(spec.env_config)
+    reasons: list[str] = []
+    if env_id_of(game.name, config_hash(config)) != result.env_id:
+        differing = _differences(config_to_dict(config), result.env_config)
+        reasons.append(
+            "another environment config (a different seed pool or settings: "
+            + ", ".join(differing)
+            + ")"
+        )
+    if spec.judge_id is not None and spec.judge_id != result.judge_id:
+        reasons.append("another judge")
+    if spec.seed != result.run_seed:
+        reasons.append(f"run seed {result.run_seed}, the tournament's is {spec.seed}")
+    for seat in game.seats:
+        pinned = {spec.identities.get(s) for s in spec.roster(seat)}
+        others = [a for a in result.agents.get(seat, ()) if a not in pinned]
+        if others:
+            reasons.append(f"{len(others)} {seat} agent(s) not in the tournament's roster")
+    return reasons
+
+
+def _differences(ours: dict[str, Any], theirs: dict[str, Any], prefix: str = "") -> list[str]:
+    """``key: tournament value vs imported value`` for each differing leaf of two configs."""
+    out: list[str] = []
+    for key in sorted(set(ours) | set(theirs)):
+        a, b = ours.get(key), theirs.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            out.extend(_differences(a, b, f"{prefix}{key}."))
+        elif a != b:
+            out.append(f"{prefix}{key} {json.dumps(b)} vs the tournament's {json.dumps(a)}")
+    return out or ["hash differs"]

@@ -42,6 +42,8 @@ from envs.errors import ArenaError
 SCHEMA_VERSION = 2
 FLUSH_ROWS = 1024
 FLUSH_SECONDS = 2.0
+#: ``meta`` key prefix of an environment's recorded data description (see Store.env_data)
+_ENV_DATA = "env_data:"
 
 Migration = Callable[[sqlite3.Connection], None]
 
@@ -154,6 +156,40 @@ def _hashes(description: Any) -> list[str]:
         for value in description:
             found.extend(_hashes(value))
     return found
+
+
+def data_changes(before: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
+    """What differs between two data descriptions, one short phrase per fact.
+
+    A ``sha256`` is shortened and named first (the content changed), then the counts
+    beside it (``n_benign 5 -> 6``), so the error says which data moved, not a JSON diff.
+    """
+    before, now = _plain(dict(before)), _plain(dict(now))
+    out: list[str] = []
+    for key in sorted(set(before) | set(now)):
+        old, new = before.get(key), now.get(key)
+        if old == new:
+            continue
+        if isinstance(old, Mapping) and isinstance(new, Mapping):
+            facts = [
+                f"{name} {_short(old.get(name))} -> {_short(new.get(name))}"
+                for name in sorted(set(old) | set(new), key=lambda n: (n != "sha256", n))
+                if old.get(name) != new.get(name) and not isinstance(old.get(name), Mapping)
+            ]
+            out.append(f"{key} " + (", ".join(facts) if facts else "(details differ)"))
+        else:
+            out.append(f"{key} {_short(old)} -> {_short(new)}")
+    return out
+
+
+def _short(value: Any) -> str:
+    """A value as it fits in a one-line error: hashes cut to 12 characters."""
+    if value is None:
+        return "none"
+    if isinstance(value, str) and len(value) >= 32:
+        return value[:12] + "…"
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def env_id_of(env: str, config_sha256: str) -> str:
@@ -313,6 +349,25 @@ class Store:
             "INSERT OR IGNORE INTO envs VALUES (?, ?, ?)", (env_id, env, canonical_json(config))
         )
         return env_id
+
+    def env_data(self, env_id: str) -> dict[str, Any] | None:
+        """What the environment's data was when ``env_id`` was first played (its game's
+        ``describe`` hook: e.g. the seed pool's size and sha256), or None if unrecorded.
+
+        Kept in ``meta`` (no schema change), beside the env row: the env id hashes the
+        config (file *names*), so only this catches a data file edited in place.
+        """
+        row = self.db.execute(
+            "SELECT value FROM meta WHERE key=?", (_ENV_DATA + env_id,)
+        ).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def put_env_data(self, env_id: str, description: Mapping[str, Any]) -> None:
+        """Record ``env_id``'s data description once (the first one stays the reference)."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO meta VALUES (?, ?)",
+            (_ENV_DATA + env_id, canonical_json(_plain(dict(description)))),
+        )
 
     def put_agent(self, identity: AgentIdentity) -> str:
         self.db.execute(

@@ -29,6 +29,7 @@ episodes with their reason, and the tournament goes on.
 from __future__ import annotations
 
 import fcntl
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
@@ -50,7 +51,7 @@ from arena.results import (
     spec_path,
 )
 from arena.runs import RunInterrupted
-from arena.store import AgentIdentity, CellKey, Store
+from arena.store import AgentIdentity, CellKey, Store, data_changes
 from envs import canonical_name, load_game
 from envs.errors import ArenaError
 from envs.game_spec import GameSpec, config_hash, config_to_dict
@@ -62,13 +63,16 @@ __all__ = [
     "Mode",
     "TournamentResult",
     "TournamentSpec",
+    "absolute_data_paths",
     "add_agents",
     "cell_samples",
     "cell_table",
     "change_roster",
     "check_spec",
     "create",
+    "discard_unplayed",
     "extend_episodes",
+    "first_missing",
     "load_spec",
     "run_tournament",
     "save_spec",
@@ -121,6 +125,7 @@ def check_spec(spec: TournamentSpec, game: GameSpec) -> None:
             f"--agent-timeout must be positive, got {spec.agent_timeout!r}.",
             "pass e.g. --agent-timeout 300, or leave it out.",
         )
+    _check_adaptive(spec, game)
     if spec.mode == "round-robin":
         if not game.is_symmetric(game.config(spec.env_config)):
             raise ArenaError(
@@ -146,6 +151,22 @@ def check_spec(spec: TournamentSpec, game: GameSpec) -> None:
                 f"No agent for the {seat} seat of {game.name}.",
                 f"pass --{seat}s SPEC[,SPEC...]; `arena agents` lists kinds.",
             )
+
+
+def _check_adaptive(spec: TournamentSpec, game: GameSpec) -> None:
+    """Adaptive sampling ranks agents: with one agent per seat (a 1x1 table) there is
+    nothing to rank, so say so before a folder is written rather than after the first
+    episodes."""
+    if not spec.adaptive or spec.mode == "round-robin":
+        return  # a round robin needs two players, checked below
+    if all(len(spec.roster(seat)) <= 1 for seat in game.seats):
+        first = game.seats[0]
+        raise ArenaError(
+            f"--adaptive needs two agents in at least one seat of {game.name}; with one per "
+            "seat (a 1x1 table) there is no ranking for it to resolve.",
+            f"add an agent (e.g. --seat {first}=SPEC,SPEC), or drop --adaptive and play "
+            "--episodes per cell.",
+        )
 
 
 class _Lock:
@@ -175,12 +196,38 @@ class _Context:
         self.spec = spec
         self.store = store
         self.folder = folder
-        self.pool = AgentPool(spec)
+        self.pool = AgentPool(spec, str(folder))
         self.game = self.pool.game
         self.env_config = self.pool.env_config
         self.env_id = store.put_env(
             self.game.name, config_to_dict(self.env_config), config_hash(self.env_config)
         )
+        self.check_data()
+
+    def check_data(self) -> None:
+        """Stop if the data behind the environment changed since the tournament started.
+
+        The env id hashes the config, which names seed files but not their content: a
+        file edited in place would mix two seed pools into the same cells. The game's
+        ``describe`` (e.g. the pool's sha256) is recorded on the first run (for folders
+        older than this check, on their next run) and compared on every later one.
+        """
+        now = self.pool.data_description()
+        if now is None:
+            return
+        before = self.store.env_data(self.env_id)
+        if before is None:
+            self.store.put_env_data(self.env_id, now)
+            return
+        changes = data_changes(before, now)
+        if changes:
+            raise ArenaError(
+                f"The data behind this tournament's {self.game.name} environment changed "
+                f"since its episodes were played: {'; '.join(changes)}"
+                f"{_data_files(self.spec.env_config)}.",
+                "restore the data file(s) as they were, or start a new tournament (another "
+                "--out) for the new data.",
+            )
 
     def load_judge(self) -> None:
         description = self.pool.judge_description()
@@ -204,9 +251,9 @@ class _Context:
         assert self.spec.judge_id is not None
         return self.spec.judge_id
 
-    def agent(self, seat: str, spec_string: str) -> Agent:
+    def agent(self, seat: str, spec_string: str, *, joining: bool = False) -> Agent:
         """Build (once) and pin the agent's identity, and record it in the store."""
-        agent = self.pool.agent(seat, spec_string)
+        agent = self.pool.agent(seat, spec_string, joining=joining)
         identity: AgentIdentity = self.pool.identities[spec_string]
         self.store.put_agent(identity)
         self.spec.identities[spec_string] = identity.agent_id
@@ -233,6 +280,7 @@ def create(folder: Path, spec: TournamentSpec, *, overwrite: bool = False) -> To
     game = load_game(spec.env)
     if spec.mode == "cross" and "players" in spec.seats:
         spec.mode = "round-robin"
+    spec.env_config = absolute_data_paths(spec.env_config)
     check_spec(spec, game)
     game.config(spec.env_config)  # the env config's own checks, before any file is written
     if spec_path(folder).exists() and not overwrite:
@@ -250,11 +298,111 @@ def create(folder: Path, spec: TournamentSpec, *, overwrite: bool = False) -> To
 
 
 def _same_definition(a: TournamentSpec, b: TournamentSpec) -> bool:
-    """Whether two specs define the same tournament (pinned identities aside)."""
+    """Whether two specs define the same tournament (pinned identities aside).
+
+    Seed paths compare as absolute paths, so a folder written before paths were made
+    absolute (relative ones) still matches the same command run from the same place.
+    """
     keep = ("identities", "judge_id")
-    return {k: v for k, v in asdict(a).items() if k not in keep} == {
-        k: v for k, v in asdict(b).items() if k not in keep
-    }
+
+    def definition(spec: TournamentSpec) -> dict[str, Any]:
+        data = {k: v for k, v in asdict(spec).items() if k not in keep}
+        data["env_config"] = absolute_data_paths(data["env_config"])
+        return data
+
+    return definition(a) == definition(b)
+
+
+#: Env config keys that name data files (comma-separated parts; see absolute_data_paths).
+DATA_KEYS = ("seeds",)
+_PREFIX = re.compile(r"^([A-Za-z][\w-]+):(?!//)")
+
+
+def absolute_data_paths(env_config: Mapping[str, Any], cwd: Path | None = None) -> dict[str, Any]:
+    """``env_config`` with the relative file parts of its data keys made absolute.
+
+    A tournament resumes from any directory, but ``seeds: "data/x.csv"`` would be read
+    relative to wherever it resumes. A part (comma-separated) keeps its ``label:`` prefix
+    and ``?options`` suffix; parts starting with ``builtin`` name shipped data and stay.
+    Nested sections are handled alike, so the config's shape does not matter.
+    """
+    base = Path.cwd() if cwd is None else Path(cwd)
+    out: dict[str, Any] = {}
+    for key, value in env_config.items():
+        if isinstance(value, Mapping):
+            out[key] = absolute_data_paths(value, base)
+        elif key in DATA_KEYS and isinstance(value, str):
+            out[key] = ",".join(_absolute_part(part, base) for part in value.split(","))
+        else:
+            out[key] = value
+    return out
+
+
+def _absolute_part(part: str, base: Path) -> str:
+    """One part of a data spec with its file path made absolute (see above)."""
+    text = part.strip()
+    if not text or text.startswith("builtin") or Path(text).is_absolute():
+        return part
+    if (base / text).exists():  # a file whose name holds ':' or '?' is taken literally
+        return os.path.normpath(base / text)
+    prefix = ""
+    match = _PREFIX.match(text)
+    if match is not None:
+        prefix, text = match.group(0), text[match.end() :]
+    path, mark, query = text.partition("?")
+    if not path or path.startswith("builtin") or Path(path).is_absolute():
+        return part
+    return prefix + os.path.normpath(base / path) + mark + query
+
+
+def _data_files(env_config: Mapping[str, Any]) -> str:
+    """`` (seeds: a.csv,b.csv)`` for an error about changed data, or nothing."""
+    named = [f"{k}: {v}" for k, v in env_config.items() if k in DATA_KEYS and v]
+    return f" ({'; '.join(named)})" if named else ""
+
+
+def discard_unplayed(folder: Path, first_new: Path | None) -> bool:
+    """Remove what a failed ``create`` + first run left, if no episode was stored.
+
+    A typo in an agent spec is found when the agents load, after ``create`` wrote the
+    folder; left there, it would make the corrected command fail ("already holds a
+    different tournament"). Only the tournament's own files go, and only the folders
+    this command made (``first_new``: the highest one that did not exist before; None
+    when the folder existed): never a folder that was there before. Returns whether
+    anything was removed.
+    """
+    folder = Path(folder)
+    store = folder / STORE_FILE
+    if store.exists():
+        with Store(store, create=False) as opened:
+            if opened.episode_count():
+                return False
+    names = (SPEC_FILE, SPEC_FILE + ".tmp", STORE_FILE, LOCK_FILE)
+    for name in (*names, STORE_FILE + "-wal", STORE_FILE + "-shm", STORE_FILE + "-journal"):
+        (folder / name).unlink(missing_ok=True)
+    if first_new is not None:
+        here = folder.absolute()
+        top = Path(first_new).absolute()
+        while True:
+            try:
+                here.rmdir()  # only empty folders: anything else is not ours
+            except OSError:
+                break
+            if here == top or top not in here.parents:
+                break
+            here = here.parent
+    return True
+
+
+def first_missing(folder: Path) -> Path | None:
+    """The highest folder on the way to ``folder`` that does not exist yet (None if it does)."""
+    folder = Path(folder).absolute()
+    if folder.exists():
+        return None
+    top = folder
+    while not top.parent.exists():
+        top = top.parent
+    return top
 
 
 def change_roster(
@@ -351,11 +499,14 @@ def run_tournament(
     try:
         context = _Context(spec, store, folder)
         matchups = spec.cells(game)
-        # New agents (no pinned identity) load first: their identity names their cells.
+        # New agents (no pinned identity, or added now: a spec pinned in another seat is
+        # still new in this one) load first: their identity names their cells, and the
+        # spec is saved only once they all loaded.
+        joining = {s for specs in (additions or {}).values() for s in specs}
         for matchup in matchups:
             for seat, spec_string in matchup.items():
-                if spec_string not in spec.identities:
-                    context.agent(seat, spec_string)
+                if spec_string not in spec.identities or spec_string in joining:
+                    context.agent(seat, spec_string, joining=True)
         save_spec(folder, spec)
         todo: list[tuple[int, dict[str, str], int]] = []
         # adaptive: every cell gets min_episodes first, then ResponseGraphUCB decides
