@@ -19,8 +19,9 @@ this run. What each adapter reads (``docs/claims.md#runs-to-claims``):
     round's outcome (harmful or benign prompt, refused or answered), whose sign is
     negative exactly when a harmful request was answered. The attacker action is the
     round's attack label, or ``benign-user`` when the prompt came from a benign user.
-    The defender does not see the attack (simultaneous moves), so a ``FAIL`` says the
-    played profile is not pointwise safe, as no SPNE of the sequential game would be.
+    The defender does not see the attack (simultaneous moves), so unsafe answers say the
+    played profile is not pointwise safe, as no SPNE of the sequential game would be:
+    the verdict is ``n/a`` ("premise not established"), never a ``FAIL``.
 
 * **RAPO** claims read a (k, t) sweep of measured refusal rates: a run folder written by
   ``arena sweep rapo`` (manifest ``kind: "rapo_sweep"``, ``records.jsonl`` with one
@@ -34,6 +35,12 @@ this run. What each adapter reads (``docs/claims.md#runs-to-claims``):
   line saying what would feed them. This is the contract new producers use: write the
   records a claim reads, and ``arena theory check --run DIR`` checks them.
 * every other claim: no adapter for the run's environment.
+
+The lines of claims that cannot read this *kind* of run (no adapter for the game, RAPO
+on a play run, no ``claim_records`` file) are :class:`DoesNotApply` strings; the tables
+people read (``arena theory check --run``, the run report) collapse them into one line
+with :func:`collapse_inapplicable`, so that a matrix-game report does not carry sixteen
+rows of "no adapter". ``--json`` and :func:`claims_for_run` keep every row.
 
 Reads only the run folder; imports ``theory`` and ``envs`` (never ``arena``).
 """
@@ -58,10 +65,12 @@ from theory.claims import (
 
 __all__ = [
     "ClaimOnRun",
+    "DoesNotApply",
     "claims_for_episodes",
     "claims_for_rapo_sweep",
     "claims_for_record_files",
     "claims_for_run",
+    "collapse_inapplicable",
     "format_verdict",
     "load_run",
 ]
@@ -89,6 +98,45 @@ RAPO_CIRCULAR = (
     "cannot read: the strategy game's risk model is RAPO's formula, so checking RAPO on it "
     "is circular; needs measured (k, t) sweeps (training issue)"
 )
+
+
+class DoesNotApply(str):
+    """A claim's one line for a run of a kind it cannot read (``runs`` names that kind).
+
+    A ``str`` (so every caller that prints or compares the line is unchanged) that the
+    human-readable tables can tell apart from a row that *tried* to read the run and
+    found a broken record: those stay visible, these collapse into one line.
+    """
+
+    runs: str
+
+    def __new__(cls, text: str, runs: str) -> DoesNotApply:
+        line = super().__new__(cls, text)
+        line.runs = runs
+        return line
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (DoesNotApply, (str(self), self.runs))
+
+
+def collapse_inapplicable(rows: Sequence[ClaimOnRun]) -> list[ClaimOnRun]:
+    """``rows`` for a human table: the :class:`DoesNotApply` rows become one summary row.
+
+    The summary row's first cell is ``"N claims"`` and its line names the run kind and
+    the claims' ids; ``arena theory check --run DIR --claim ID`` still prints one claim's
+    own reason. A single such row (one ``--claim``) is kept as it is.
+    """
+    unread = [(cid, line) for cid, line in rows if isinstance(line, DoesNotApply)]
+    if len(unread) < 2:
+        return list(rows)
+    kinds = sorted({line.runs for _, line in unread})
+    ids = ", ".join(cid for cid, _ in unread)
+    summary = (
+        f"do not apply to {' or '.join(kinds)}: {ids} "
+        "(`arena theory check --run DIR --claim ID` says why)"
+    )
+    kept = [(cid, line) for cid, line in rows if not isinstance(line, DoesNotApply)]
+    return [*kept, (f"{len(unread)} claims", DoesNotApply(summary, kinds[0]))]
 
 
 class RunRecordError(ValueError):
@@ -200,7 +248,7 @@ def _magic_on_run(
 ) -> CheckResult | str:
     adapter = ADAPTERS.get(env)
     if adapter is None:
-        return f"no adapter for {env} runs"
+        return _no_adapter(env)
     try:
         records = list(adapter(episodes))
     except RunRecordError as exc:
@@ -218,12 +266,17 @@ def _magic_on_run(
     return replace(result, evidence=evidence)
 
 
-def _rapo_line(env: str) -> str:
+def _no_adapter(env: str) -> DoesNotApply:
+    return DoesNotApply(f"no adapter for {env} runs", f"{env} runs")
+
+
+def _rapo_line(env: str) -> DoesNotApply:
     if env == STRATEGY_GAME:
-        return RAPO_CIRCULAR
-    return (
+        return DoesNotApply(RAPO_CIRCULAR, f"{env} runs")
+    return DoesNotApply(
         f"cannot read: RAPO reads a (k, t) sweep of measured refusal rates; {env} runs "
-        "vary neither k nor t (needs measured (k, t) sweeps, training issue)"
+        "vary neither k nor t (needs measured (k, t) sweeps, training issue)",
+        f"{env} runs",
     )
 
 
@@ -241,6 +294,12 @@ def claims_for_run(
     :class:`ArenaError`; a record lacking what an adapter reads gives that claim's line.
     """
     run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ArenaError(
+            f"{str(run_dir)!r} "
+            + ("is a file, not a run folder." if run_dir.exists() else "does not exist."),
+            "pass a run folder written by `arena play` (runs/<name>); check the path.",
+        )
     if (run_dir / CLAIM_RECORDS_DIR).is_dir():
         return claims_for_record_files(run_dir, claim_id, tol, alpha)
     sweep = _load_rapo_sweep(run_dir)
@@ -274,8 +333,8 @@ def claims_for_record_files(
     for claim in claims:
         path = folder / f"{claim.id}.jsonl"
         if not path.is_file():
-            rows.append((claim.id, f"cannot read: this run has no {CLAIM_RECORDS_DIR}/"
-                                   f"{claim.id}.jsonl"))  # fmt: skip
+            line = f"cannot read: this run has no {CLAIM_RECORDS_DIR}/{claim.id}.jsonl"
+            rows.append((claim.id, DoesNotApply(line, f"this run (no {CLAIM_RECORDS_DIR} file)")))
             continue
         lines = path.read_text(encoding="utf-8").splitlines()
         records = _json_lines(path.parent, path.name, lines, "the command that wrote this run")
@@ -342,10 +401,11 @@ def claims_for_rapo_sweep(
         if claim.id in RAPO_KT_CLAIMS:
             rows.append((claim.id, _rapo_on_sweep(claim.id, records, tol, alpha)))
         elif claim.id.startswith("rapo."):
-            rows.append((claim.id, f"cannot read: {claim.id} reads steps-to-refusal records, "
-                                   "not a (k, t) refusal sweep"))  # fmt: skip
+            line = (f"cannot read: {claim.id} reads steps-to-refusal records, "
+                    "not a (k, t) refusal sweep")  # fmt: skip
+            rows.append((claim.id, DoesNotApply(line, f"{RAPO_SWEEP} runs")))
         else:
-            rows.append((claim.id, f"no adapter for {RAPO_SWEEP} runs"))
+            rows.append((claim.id, _no_adapter(RAPO_SWEEP)))
     return rows
 
 
@@ -365,7 +425,7 @@ def claims_for_episodes(
         elif claim.id.startswith("rapo."):
             rows.append((claim.id, _rapo_line(env)))
         else:
-            rows.append((claim.id, f"no adapter for {env} runs"))
+            rows.append((claim.id, _no_adapter(env)))
     return rows
 
 
@@ -384,9 +444,12 @@ def format_verdict(outcome: CheckResult | str) -> tuple[str, str, str, str]:
 
 
 def claims_markdown(rows: Sequence[ClaimOnRun]) -> str:
-    """The rows as a Markdown table (the run report embeds it)."""
+    """The rows as a Markdown table (the run report embeds it).
+
+    Claims that cannot read this kind of run share one row (:func:`collapse_inapplicable`).
+    """
     lines = ["| claim | verdict | n | interval | evidence |", "|---|---|---|---|---|"]
-    for claim_id, outcome in rows:
+    for claim_id, outcome in collapse_inapplicable(rows):
         cells = (claim_id, *format_verdict(outcome))
         lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
     return "\n".join(lines)

@@ -22,6 +22,12 @@ REPORT_NAME = "report.md"
 
 
 def _load(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    if not run_dir.is_dir():
+        raise ArenaError(
+            f"{str(run_dir)!r} "
+            + ("is a file, not a run folder." if run_dir.exists() else "does not exist."),
+            "pass a run folder written by `arena play` (runs/<name>); check the path.",
+        )
     try:
         manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
         summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
@@ -143,13 +149,22 @@ def _claims_section(run_dir: Path) -> list[str]:
     """The theory claims' verdicts on this run (``docs/claims.md#runs-to-claims``).
 
     A claims failure must not cost the user the rest of the report, so it becomes a line.
+    Claims that cannot read this kind of run share one row of the table; when no claim
+    can read it (a matrix game) the section is one sentence, not a table of "no adapter".
     """
-    from analysis.claims_bridge import claims_for_run, claims_markdown
+    from analysis.claims_bridge import DoesNotApply, claims_for_run, claims_markdown
 
     try:
         rows = claims_for_run(run_dir)
     except Exception as exc:
         return [f"The claims could not be checked on this run ({type(exc).__name__}: {exc})."]
+    unread = [line for _, line in rows if isinstance(line, DoesNotApply)]
+    if rows and len(unread) == len(rows):
+        kinds = " or ".join(sorted({line.runs for line in unread}))
+        return [
+            f"No claim applies to {kinds}: none of the {len(rows)} registered claims can "
+            f"read them (`arena theory check --run {run_dir} --claim ID` says why)."
+        ]
     return [
         "Each claim's empirical check on this run's episodes, or why it cannot read them "
         "(`arena theory check --run` prints the same).",

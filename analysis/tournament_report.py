@@ -245,7 +245,7 @@ def _strategies(
 
 
 def _claims(folder: Path, env: str, samples: Sequence[Any]) -> list[tuple[str, Any]]:
-    from analysis.claims_bridge import claims_for_episodes
+    from analysis.claims_bridge import claims_for_episodes, collapse_inapplicable
     from arena.store import Store
 
     episodes: list[dict[str, Any]] = []
@@ -261,7 +261,8 @@ def _claims(folder: Path, env: str, samples: Sequence[Any]) -> list[tuple[str, A
                     break
     if not episodes:
         return []
-    return list(claims_for_episodes(env, episodes))
+    # Claims that cannot read this game share one row (the report is for people).
+    return collapse_inapplicable(claims_for_episodes(env, episodes))
 
 
 # ----------------------------------------------------------------------------- rendering

@@ -66,6 +66,19 @@ def _format_strategy(probabilities: list[float], names: tuple[str, ...]) -> str:
     return ", ".join(parts) if parts else "-"
 
 
+#: below this, an exploitability or payoff printed for people is float dust: shown as 0
+DUST = 1e-12
+
+
+def _human(value: float, spec: str) -> str:
+    """``value`` formatted with ``spec`` for a person, float dust (|v| < 1e-12) as ``0``.
+
+    An exact equilibrium's exploitability comes out of the LP as 5.55e-17, which reads as
+    "not quite an equilibrium"; ``--json`` keeps the raw value for scripts.
+    """
+    return "0" if abs(value) < DUST else format(value, spec)
+
+
 def _load_game(file: Path, file_b: Path | None) -> Any:
     """The :class:`theory.Game` in ``file`` (and ``file_b``: the column player's payoffs)."""
     from theory import Game
@@ -169,7 +182,7 @@ def solve(
         payoffs = ", ".join(
             f"{clean(float(v), scale):.4g}" for v in game.expected_payoffs(eq.strategies)
         )
-        table.add_row(str(k), *strategies, payoffs, f"{eq.exploitability:.2e}")
+        table.add_row(str(k), *strategies, payoffs, _human(float(eq.exploitability), ".2e"))
     console.print(table)
     count = len(result.equilibria)
     noun = "equilibrium" if count == 1 else "equilibria"
@@ -211,7 +224,8 @@ def stackelberg(
         f"{game.players[leader]} commits to "
         f"{_format_strategy(_floats(sol.leader_strategy), names[leader])}; "
         f"{game.players[follower]} replies {names[follower][sol.follower_action]}. "
-        f"Payoffs: leader {sol.leader_value:.4g}, follower {sol.follower_value:.4g}.",
+        f"Payoffs: leader {_human(float(sol.leader_value), '.4g')}, "
+        f"follower {_human(float(sol.follower_value), '.4g')}.",
         highlight=False,
         markup=False,
     )
@@ -246,7 +260,8 @@ def spne(
     lead, follow = sequential.players
     console.print(
         f"{lead} plays {sequential.leader_actions[sol.leader_action]}; payoffs: leader "
-        f"{sol.leader_value:.4g}, follower {sol.follower_value:.4g}.",
+        f"{_human(float(sol.leader_value), '.4g')}, "
+        f"follower {_human(float(sol.follower_value), '.4g')}.",
         highlight=False,
         markup=False,
     )
@@ -301,7 +316,7 @@ def dynamics(
         console.print(
             f"{player}: {_format_strategy(strategy, names)}", highlight=False, markup=False
         )
-    console.print(f"{kind.value}: final exploitability {final:.3e}.", highlight=False)
+    console.print(f"{kind.value}: final exploitability {_human(final, '.3e')}.", highlight=False)
 
 
 class Rank(str, Enum):
@@ -448,7 +463,7 @@ def check(
 
 def _check_run(run: Path, claim_id: str | None, tol: float, alpha: float, as_json: bool) -> None:
     """``check --run``: each claim's verdict on the run, or why it cannot read it."""
-    from analysis.claims_bridge import claims_for_run, format_verdict
+    from analysis.claims_bridge import claims_for_run, collapse_inapplicable, format_verdict
     from theory.claims import UnknownClaimError
 
     try:
@@ -465,7 +480,8 @@ def _check_run(run: Path, claim_id: str | None, tol: float, alpha: float, as_jso
     table = Table(title=f"Claims on run {run} (tol {tol:g}, alpha {alpha:g})")
     for f in fields:
         table.add_column(f, overflow="fold")
-    for cid, outcome in rows:
+    # claims that cannot read this kind of run share one row; --json keeps them all
+    for cid, outcome in collapse_inapplicable(rows):
         table.add_row(cid, *format_verdict(outcome))
     console.print(table)
 

@@ -46,12 +46,13 @@ def test_magic_passes_on_a_pointwise_safe_defender(runs: dict[str, Path]) -> Non
     assert result.evidence["n"] == 30
 
 
-def test_magic_fails_when_the_run_contradicts_it(runs: dict[str, Path]) -> None:
+def test_magic_is_not_applicable_when_the_run_is_off_equilibrium(runs: dict[str, Path]) -> None:
     # a defender that complies with harmful seeds answers unsafely: not pointwise safe
     result = _verdict(claims_for_run(runs["comply"], "magic.thm3.2"), "magic.thm3.2")
-    assert isinstance(result, CheckResult) and result.status is Status.FAIL
-    # the run is not at an SPNE: the FAIL says the premise is not established, not that
-    # the theorem is false, and it names the rate that shows it, with n and an interval
+    assert isinstance(result, CheckResult) and result.status is Status.NOT_APPLICABLE
+    # the run is not at an SPNE: n/a says the premise is not established, not that the
+    # theorem is false (a FAIL would), and names the rate that shows it, with n and an
+    # interval
     assert result.summary.startswith("premise not established:")
     assert "unsafe rate" in result.summary and result.evidence["n"] == 30
     assert len(result.evidence["interval"]) == 2
@@ -62,7 +63,7 @@ def test_strategy_game_magic_uses_outcomes_and_rapo_is_circular(runs: dict[str, 
     pointwise = rows["magic.thm3.2"]
     assert isinstance(pointwise, CheckResult) and pointwise.evidence["n"] == 200
     # the mixed Nash defender answers some complex attacks: not pointwise safe
-    assert pointwise.status is Status.FAIL
+    assert pointwise.status is Status.NOT_APPLICABLE
     assert pointwise.summary.startswith("premise not established:")
     for claim, outcome in rows.items():
         if claim.startswith("rapo."):
@@ -110,7 +111,7 @@ def test_cli_check_run(runs: dict[str, Path]) -> None:
     result = cli.invoke(app, ["theory", "check", "--run", str(runs["comply"]), "--json"])
     assert result.exit_code == 0, result.output
     rows = {row["claim"]: row for row in json.loads(result.stdout)}
-    assert rows["magic.thm3.2"]["verdict"] == "fail" and rows["magic.thm3.2"]["n"] == "30"
+    assert rows["magic.thm3.2"]["verdict"] == "n/a" and rows["magic.thm3.2"]["n"] == "30"
     assert rows["rapo.thm3.1"]["verdict"] == "-"
     one = cli.invoke(
         app, ["theory", "check", "--run", str(runs["filter"]), "--claim", "magic.thm3.2"]

@@ -60,7 +60,7 @@ def test_play_writes_episodes_manifest_and_table(tmp_path: Path, cli: CliRunner)
     report = (run / "report.md").read_text()
     assert "| base64 | 40 |" in report and "asr_vs_over_refusal.png" in report
     # base64 gets past the keyword filter: the played defender is not pointwise safe
-    assert "## Claims on this run" in report and "| magic.thm3.2 | fail | 80 |" in report
+    assert "## Claims on this run" in report and "| magic.thm3.2 | n/a | 80 |" in report
     assert (run / "asr_vs_over_refusal.png").read_bytes()[:4] == b"\x89PNG"
 
 

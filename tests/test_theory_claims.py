@@ -229,13 +229,14 @@ def test_magic_empirical_episodes_and_tables() -> None:
         *[{"attacker_action": "cipher", "defender_action": "comply", "r_defender": -1.0}] * 5,
     ]
     result = claim.check_empirical(unsafe, 0.05)
-    assert result.status is Status.FAIL
+    # unsafe answers show the run is not at an SPNE: n/a (premise), never a refutation
+    assert result.status is Status.NOT_APPLICABLE
     assert result.evidence["worst"]["prompt"] == "cipher"
     table = {
         "r_defender_table": [[1.0, -1.0], [0.5, -2.0]],
         "defender_policy": [[1, 0], [0.9, 0.1]],
     }
-    assert claim.check_empirical([table], 0.05).status is Status.FAIL
+    assert claim.check_empirical([table], 0.05).status is Status.NOT_APPLICABLE
     assert claim.check_empirical([table], 0.2).status is Status.PASS
     no_fallback = {
         "r_defender_table": [[1.0, -1.0], [-0.5, -2.0]],
@@ -260,13 +261,14 @@ def test_magic_empirical_reports_n_interval_and_premise_wording() -> None:
     # one unsafe answer in 12: the theorem predicts 0, so it fails even below the minimum
     unsafe = [*safe[:11], {"attacker_action": "p0", "defender_action": "x", "r_defender": -1}]
     bad = claim.check_empirical(unsafe, 0.05)
-    assert bad.status is Status.FAIL
+    assert bad.status is Status.NOT_APPLICABLE
     assert bad.summary.startswith("premise not established:") and "'p0'" in bad.summary
     table = {
         "r_defender_table": [[1.0, -1.0], [0.5, -2.0]],
         "defender_policy": [[1, 0], [0.9, 0.1]],
     }
     not_spne = claim.check_empirical([table], 0.05)
+    assert not_spne.status is Status.NOT_APPLICABLE
     assert not_spne.summary.startswith("premise not established:")
     assert "not a best response" in not_spne.summary and not_spne.evidence["n"] == 2
     # the contrast: a mean below −tol must be significant to fail
@@ -282,7 +284,8 @@ def test_magic_empirical_reports_n_interval_and_premise_wording() -> None:
         {**r, "r_defender": -1.0 if r["defender_action"] == "comply" else 0.2} for r in mixed
     ]
     result = contrast.check_empirical(harmful, 0.05)
-    assert result.status is Status.FAIL and result.summary.startswith("premise not established")
+    assert result.status is Status.NOT_APPLICABLE
+    assert result.summary.startswith("premise not established")
     assert result.evidence["n"] == 40 and result.evidence["interval"][1] < -0.05
 
 
@@ -316,7 +319,8 @@ def test_magic_contrast_empirical_classifies_expectation_only() -> None:
     result = claim.check_empirical([table], 0.05)
     assert result.status is Status.PASS
     assert result.evidence["classification"] == "safe only in expectation"
-    assert MagicPointwiseSafetyClaim().check_empirical([table], 0.05).status is Status.FAIL
+    pointwise = MagicPointwiseSafetyClaim().check_empirical([table], 0.05)
+    assert pointwise.status is Status.NOT_APPLICABLE  # prompt a1: not a best response
 
 
 # -- RAPO --------------------------------------------------------------------------------
@@ -744,16 +748,24 @@ def _refusals(law: Any = None, fixed: float | None = None, n: int = 1500) -> lis
     return out
 
 
+#: a premise-established MAGIC table: a safe fallback (r_D ≥ −SAFE_TOL) and a defender that
+#: best-responds (regret below SAFE_TOL) yet puts mass on an unsafe reply (r_D < −SAFE_TOL)
+#: and has a negative mean. Exact arithmetic rules this out, so only rounding-sized
+#: rewards contradict the theorems; unsafe *episodes* only say the premise is not
+#: established (n/a), never FAIL.
+_MAGIC_CONTRADICTION = {"r_defender_table": [[-0.5e-9, -1.4e-9]], "defender_policy": [[0.5, 0.5]]}
+#: the tolerance each claim's broken records are checked at (default 0.05): the contrast
+#: bounds a mean, and a best-responding defender's mean is ≥ −SAFE_TOL, so only tol 0 can
+#: show a contradiction
+_BROKEN_TOL = {"magic.thm3.2.contrast": 0.0}
+
+
 def _broken_records(claim_id: str) -> list[dict]:
     """Records that contradict each claim (its empirical check must FAIL on them)."""
     p, q = [0.7, 0.2, 0.1], [0.5, 0.25, 0.25]
     return {
-        "magic.thm3.2": [{"attacker_action": "a", "defender_action": "comply", "r_defender": -1}]
-        * 30,
-        "magic.thm3.2.contrast": [
-            {"attacker_action": "a", "defender_action": "comply", "r_defender": -1}
-        ]
-        * 30,
+        "magic.thm3.2": [_MAGIC_CONTRADICTION],
+        "magic.thm3.2.contrast": [_MAGIC_CONTRADICTION],
         "rapo.thm3.1": _refusals(lambda k: -1.5 * k),
         "rapo.thm3.1.general": _refusals(lambda k: 0.2 * k * k),
         "rapo.thm3.1.correlated-masking": _refusals(fixed=0.5),
@@ -803,7 +815,8 @@ def test_numeric_check_can_fail(claim_id: str) -> None:
 
 @pytest.mark.parametrize("claim_id", sorted(BROKEN_SYMBOLIC))
 def test_empirical_check_can_fail(claim_id: str) -> None:
-    result = get_claim(claim_id).check_empirical(_broken_records(claim_id), 0.05, 0.05)
+    tol = _BROKEN_TOL.get(claim_id, 0.05)
+    result = get_claim(claim_id).check_empirical(_broken_records(claim_id), tol, 0.05)
     assert result.status is Status.FAIL, result
 
 
@@ -811,7 +824,8 @@ def test_empirical_check_can_fail(claim_id: str) -> None:
 def test_every_empirical_verdict_reports_n_and_an_interval(claim_id: str) -> None:
     """The audit of issue 7: every claim's empirical verdict carries n and an interval,
     and a failing one says what failed."""
-    result = get_claim(claim_id).check_empirical(_broken_records(claim_id), 0.05, 0.05)
+    tol = _BROKEN_TOL.get(claim_id, 0.05)
+    result = get_claim(claim_id).check_empirical(_broken_records(claim_id), tol, 0.05)
     assert isinstance(result.evidence["n"], int) and result.evidence["n"] >= 1
     interval = result.evidence["interval"]
     assert len(interval) == 2 and interval[0] <= interval[1]

@@ -21,7 +21,8 @@ safe in expectation.
 * :mod:`~theory.claims.magic.records` — the record schema (episodes or tables) and the
   empirical verdicts of both claims: a run whose defender answers unsafely shows that
   the theorem's premise (equilibrium play, a safe fallback) does not hold on it, so such
-  a ``FAIL`` reads ``premise not established: …``.
+  a verdict is ``n/a`` (not a ``FAIL``, which would read as a refutation) and reads
+  ``premise not established: …``.
 """
 
 from __future__ import annotations

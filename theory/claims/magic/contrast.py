@@ -44,11 +44,13 @@ class MagicSimultaneousContrastClaim(Claim):
 
     Empirical records: as for :class:`MagicPointwiseSafetyClaim`. The weaker,
     in-expectation guarantee: every prompt's mean ``r_defender ≥ −tol``. Episodes: a
-    Student-t interval per prompt seen at least twice and one for the pooled mean
-    (Bonferroni); a mean significantly below ``−tol`` fails ("premise not established":
-    the play is not a Nash equilibrium), a pass needs ``MIN_EPISODES`` episodes and every
-    observed mean at least ``−tol``. Tables: exact. The evidence says whether the policy
-    is also pointwise safe.
+    Student-t interval per prompt seen at least ``MIN_PROMPT_EPISODES`` times and one for
+    the pooled mean (Bonferroni); a mean significantly below ``−tol`` is ``n/a``
+    ("premise not established": the play is not a Nash equilibrium), a pass needs
+    ``MIN_EPISODES`` episodes and every observed mean at least ``−tol``. Tables: exact;
+    a mean below ``−tol`` fails only where the defender best-responds at every prompt
+    (premise established), else it is ``n/a``. The evidence says whether the policy is
+    also pointwise safe.
     """
 
     id = "magic.thm3.2.contrast"
