@@ -102,7 +102,10 @@ def render_payoff_figure(summary: dict[str, Any], path: Path, title: str) -> Pat
     import numpy as np
 
     rows = summary["rows"]
-    labels = [f"{row['seat']}\n{row['attacker']} vs {row['defender']}" for row in rows]
+    labels = [
+        f"{row['seat']}\n{row.get('matchup') or row['attacker'] + ' vs ' + row['defender']}"
+        for row in rows
+    ]
     means = [row["payoff"]["value"] or 0.0 for row in rows]
     lows = [
         (m - row["payoff"]["ci95"][0]) if row["payoff"]["ci95"] else 0.0
@@ -129,6 +132,22 @@ def render_payoff_figure(summary: dict[str, Any], path: Path, title: str) -> Pat
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def _matchup_payoff_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The payoff figure's rows from a summary organised by matchup (matrix games):
+    one row per (matchup, seat) with its mean payoff, interval and exact value."""
+    rows = []
+    for matchup in summary.get("matchups") or []:
+        payoff, exact = matchup.get("payoff"), matchup.get("exact_value") or {}
+        if not isinstance(payoff, dict):
+            return []
+        label = " vs ".join(str(spec) for spec in matchup.get("agents", {}).values())
+        for seat, cell in payoff.items():
+            rows.append(
+                {"seat": seat, "matchup": label, "payoff": cell, "exact_value": exact.get(seat)}
+            )
+    return rows
 
 
 def _table_markdown(table: dict[str, Any]) -> list[str]:
@@ -193,6 +212,10 @@ def render_play_report(run_dir: Path) -> Path:
     elif rows and "payoff" in rows[0]:
         figure_name = PAYOFF_FIGURE_NAME
         render_payoff_figure(summary, figure, summary["table"]["title"])
+    elif _matchup_payoff_rows(summary):
+        figure_name = PAYOFF_FIGURE_NAME
+        payoffs = {"rows": _matchup_payoff_rows(summary)}
+        render_payoff_figure(payoffs, figure, summary["table"]["title"])
     if figure_name is not None:
         figure.replace(run_dir / figure_name)
     lines = [

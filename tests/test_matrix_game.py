@@ -373,7 +373,8 @@ def test_cli_play(tmp_path: Path, cli: CliRunner) -> None:
     assert "battle of the sexes" in out and "bach 100%" in out
     manifest = json.loads((tmp_path / "bos" / "manifest.json").read_text())
     assert manifest["stage_game"]["payoffs"] == [[[2, 0], [0, 1]], [[1, 0], [0, 2]]]
-    assert (tmp_path / "bos" / "report.md").exists()
+    report = (tmp_path / "bos" / "report.md").read_text()
+    assert (tmp_path / "bos" / "payoffs.png").is_file() and "(payoffs.png)" in report
     code, _, err = cli(["play", "matrix_game", "--game", "nope", "--player-0", "tabular:nash",
                         "--player-1", "tabular:nash"])  # fmt: skip
     assert code == 2 and "neither a built-in game" in err and "\n" not in err.strip()
