@@ -76,16 +76,20 @@ def synth(
 def _train(**kwargs: Any) -> dict[str, Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from arena.train.kale import KaleConfig, train_kale
+    from arena.train.kale import MANIFEST, KaleConfig, train_kale
+    from arena.train.run_folder import kept_on_interrupt
 
     config = KaleConfig(**kwargs)
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=error_console,
-    ) as bar:
+    with (
+        kept_on_interrupt(Path(config.out), MANIFEST),
+        Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=error_console,
+        ) as bar,
+    ):
         task = bar.add_task("kale: loading", total=None)
 
         def progress(done: int, total: int, what: str) -> None:
@@ -101,7 +105,7 @@ def _train(**kwargs: Any) -> dict[str, Any]:
     return manifest
 
 
-_LOSS_HELP = "Arms, comma-separated: sft, ka, ka-only (sft,ka = both)."
+_LOSS_HELP = "Arms, comma-separated: sft, ka, ka-only (default sft,ka: both, to compare)."
 
 
 def _train_options(
@@ -169,7 +173,7 @@ def train(
     data: Data = "runs/kale/data.jsonl",
     out: Annotated[str, typer.Option(help="Run folder; the same folder resumes.")] = "runs/kale",
     model: Model = "hf:tiny",
-    loss: Annotated[str, typer.Option(help=_LOSS_HELP)] = "ka",
+    loss: Annotated[str, typer.Option(help=_LOSS_HELP)] = "sft,ka",
     seeds: Seeds = "0,1,2",
     kl_direction: Direction = "reverse",
     teacher: Teacher = "self",

@@ -33,18 +33,32 @@ def magic(
     switch_rule: Annotated[str, typer.Option(help="'fixed' or 'asr' (MAGIC's ASR-aware).")] = (
         "fixed"
     ),
+    switch_high: Annotated[
+        float, typer.Option(help="ASR rule: train the attacker when mean R_harm >= this.")
+    ] = 0.90,
+    switch_low: Annotated[
+        float, typer.Option(help="ASR rule: train the defender when mean R_harm <= this.")
+    ] = 0.80,
+    switch_window: Annotated[int, typer.Option(help="ASR rule: moving-mean window.")] = 3,
     group_size: Annotated[int, typer.Option(help="GRPO group size G.")] = 4,
     seeds_per_step: Annotated[int, typer.Option(help="Seed prompts per step.")] = 2,
     beta: Annotated[float, typer.Option(help="KL coefficient (paper: 0).")] = 0.0,
     learning_rate: Annotated[float, typer.Option(help="GRPO learning rate.")] = 5e-5,
+    epsilon: Annotated[float, typer.Option(help="PPO clip range (paper: 0.2).")] = 0.2,
+    temperature: Annotated[float, typer.Option(help="Sampling temperature (paper: 1).")] = 1.0,
     max_new_tokens: Annotated[int, typer.Option(help="Attacker completion tokens.")] = 128,
     defender_max_new_tokens: Annotated[int, typer.Option(help="Defender tokens.")] = 64,
     sft_steps: Annotated[int, typer.Option(help="Phase-1 attacker SFT steps (0: skip).")] = 40,
     sft_learning_rate: Annotated[float, typer.Option(help="Phase-1 learning rate.")] = 1e-3,
+    sft_batch_size: Annotated[int, typer.Option(help="Phase-1 batch size.")] = 8,
     seeds: Annotated[str, typer.Option(help="Seed pool (docs/seeds.md).")] = "builtin",
     num_seeds: Annotated[int, typer.Option(help="Training seeds drawn from the pool.")] = 32,
     eval_seeds: Annotated[int, typer.Option(help="Held-out seeds evaluated per phase.")] = 8,
+    harmful_fraction: Annotated[float, typer.Option(help="Share of harmful seeds.")] = 0.5,
     judge: Annotated[str, typer.Option(help="Judge spec (rule = offline).")] = "rule",
+    r_harm: Annotated[float, typer.Option(help="MAGIC r_harm (paper: 1.0).")] = 1.0,
+    r_ref: Annotated[float, typer.Option(help="MAGIC r_ref (paper: 0.5).")] = 0.5,
+    r_fmt: Annotated[float, typer.Option(help="MAGIC r_fmt, attacker only (paper: 0.5).")] = 0.5,
     prompt_style: Annotated[str, typer.Option(help="auto, paper or compact.")] = "auto",
     start_role: Annotated[str, typer.Option(help="First GRPO learner.")] = "defender",
     seed: Annotated[int, typer.Option(help="Seed of draws, sampling and init.")] = 0,
@@ -70,18 +84,28 @@ def magic(
         steps=steps,
         switch_every=switch_every,
         switch_rule=switch_rule,  # type: ignore[arg-type]  # validated by MagicConfig
+        switch_high=switch_high,
+        switch_low=switch_low,
+        switch_window=switch_window,
         group_size=group_size,
         seeds_per_step=seeds_per_step,
         beta=beta,
         learning_rate=learning_rate,
+        epsilon=epsilon,
+        temperature=temperature,
         max_new_tokens=max_new_tokens,
         defender_max_new_tokens=defender_max_new_tokens,
         sft_steps=sft_steps,
         sft_learning_rate=sft_learning_rate,
+        sft_batch_size=sft_batch_size,
         seeds=seeds,
         num_seeds=num_seeds,
         eval_seeds=eval_seeds,
+        harmful_fraction=harmful_fraction,
         judge=judge,
+        r_harm=r_harm,
+        r_ref=r_ref,
+        r_fmt=r_fmt,
         prompt_style=prompt_style,  # type: ignore[arg-type]
         start_role=start_role,  # type: ignore[arg-type]
         seed=seed,
@@ -92,15 +116,19 @@ def magic(
     )
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from arena.train.magic import train_magic
+    from arena.train.magic import MANIFEST, train_magic
+    from arena.train.run_folder import kept_on_interrupt
 
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=error_console,
-    ) as bar:
+    with (
+        kept_on_interrupt(config.out_dir, MANIFEST),
+        Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=error_console,
+        ) as bar,
+    ):
         task = bar.add_task("magic: loading", total=config.steps)
 
         def progress(done: int, total: int, what: str) -> None:
@@ -181,15 +209,19 @@ def rapo(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from arena.train.rapo import train_rapo
+    from arena.train.run_folder import MANIFEST, kept_on_interrupt
 
     total = config.sft_steps + config.steps
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=error_console,
-    ) as bar:
+    with (
+        kept_on_interrupt(config.out_dir, MANIFEST),
+        Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=error_console,
+        ) as bar,
+    ):
         task = bar.add_task("rapo: loading", total=total)
 
         def progress(done: int, total: int, what: str) -> None:

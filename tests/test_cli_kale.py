@@ -30,6 +30,47 @@ def test_synth_writes_rows_and_train_names_a_bad_line(cli: CliRunner, tmp_path: 
     assert not (tmp_path / "r").exists()  # nothing half-written
 
 
+@pytest.mark.parametrize(
+    ("flag", "value", "fix"),
+    [
+        ("--max-questions", "0", "--max-questions 24"),
+        ("--finetune-steps", "-1", "--finetune-steps 30"),
+        ("--pretrain-steps", "-1", "--pretrain-steps 150"),
+        ("--kl-weight", "-1", "--kl-weight 1.0"),
+        ("--teacher", "oracle", "--teacher self"),
+    ],
+)
+def test_train_flag_errors_name_the_flag_and_a_value(
+    cli: CliRunner, tmp_path: Path, flag: str, value: str, fix: str
+) -> None:
+    args = ["kale", "train", "--data", str(tmp_path / "d.jsonl"), "--out", str(tmp_path / "r")]
+    code, out, err = cli([*args, flag, value])
+    assert code == 2
+    line = out + err
+    assert f"{flag} must" in line or f"{flag} {value!r}" in line, line
+    assert f"Fix: pass e.g. {fix}" in line or f"Fix: pass {fix}" in line, line
+    assert "fix it" not in line
+
+
+def test_train_runs_both_arms_by_default(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """So that `arena kale eval` has SFT and KA to compare."""
+    import arena.train.kale as kale
+
+    seen: list[tuple[str, ...]] = []
+
+    def fake(config: kale.KaleConfig, progress: object = None) -> dict[str, object]:
+        seen.append(config.losses)
+        pre = {"steps": 0, "probe_accuracy": 0.0, "stopped_by": "step cap"}
+        return {"status": "completed", "pretrain": pre, "units": {}}
+
+    monkeypatch.setattr(kale, "train_kale", fake)
+    code, out, err = cli(["kale", "train", "--out", str(tmp_path / "r")])
+    assert code == 0, out + err
+    assert seen == [("sft", "ka")]
+
+
 def test_synth_reads_a_triple_file(cli: CliRunner, tmp_path: Path) -> None:
     triples = tmp_path / "kg.tsv"
     rows = ["head\trelation\ttail"]

@@ -37,6 +37,7 @@ pytest.importorskip("trl")
         ({"prompt_style": "long"}, "prompt_style"),
         ({"r_harm": 0.0}, "r_harm"),
         ({"save_every": -1}, "save_every"),
+        ({"steps": 0, "sft_steps": 0}, "sft_steps"),
     ],
 )
 def test_config_rejects_impossible_values(overrides: dict, field: str) -> None:
@@ -193,6 +194,7 @@ def test_short_run_writes_loadable_checkpoints_logs_and_resumes(tmp_path: Path) 
         "optimizer-phase-4.pt",
     ]
     assert not (out / "_trainer" / "phase-4").exists()
+    assert not (out / "_trainer").exists()  # a completed run leaves no empty _trainer/
 
     # An `hf:` agent (and thus a tournament) loads a phase checkpoint.
     from agents.backends.base import SamplingParams

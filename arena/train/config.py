@@ -120,6 +120,11 @@ class MagicConfig:
         _positive_int(self, "eval_seeds", minimum=0)
         _positive_int(self, "seed", minimum=0)
         _positive_int(self, "save_every", minimum=0)
+        if self.steps == 0 and self.sft_steps == 0:
+            raise ArenaError(
+                "steps and sft_steps are both 0: the run would train nothing.",
+                "pass --sft-steps 40 and/or --steps 60.",
+            )
         if self.tensorboard and importlib.util.find_spec("tensorboard") is None:
             raise ArenaError(
                 "tensorboard=True, but the tensorboard package is not installed.",

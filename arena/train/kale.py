@@ -35,7 +35,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,8 @@ from arena.train.kale_io import (
     write_json,
     write_jsonl,
 )
-from arena.train.kale_settings import LOSSES, KALossSettings
+from arena.train.kale_settings import LOSSES, KALossSettings, flag_of
+from arena.train.run_folder import undo_if_untrained
 from envs.errors import ArenaError
 
 MANIFEST = "kale.json"
@@ -130,18 +131,23 @@ class KaleConfig:
             "finetune_batch",
             "max_new_tokens",
         ):
-            if getattr(self, name) < 1:
-                raise ArenaError(f"{name} must be >= 1, got {getattr(self, name)}.", "fix it.")
+            _at_least(self, name, 1)
         for name in ("pretrain_steps", "finetune_steps"):
-            if getattr(self, name) < 0:
-                raise ArenaError(f"{name} must be >= 0, got {getattr(self, name)}.", "fix it.")
+            _at_least(self, name, 0)
         for name in ("pretrain_lr", "finetune_lr"):
             value = getattr(self, name)
             if not value > 0:
-                raise ArenaError(f"{name} must be > 0, got {value}.", "pass e.g. 1e-3.")
+                raise ArenaError(
+                    f"{flag_of(name)} must be > 0, got {value}.",
+                    f"pass e.g. {flag_of(name)} {_DEFAULT_OF[name]}.",
+                )
         for name in ("probe_target", "context_fraction"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ArenaError(f"{name} must be in [0, 1], got {getattr(self, name)}.", "fix.")
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ArenaError(
+                    f"{flag_of(name)} must be in [0, 1], got {value}.",
+                    f"pass e.g. {flag_of(name)} {_DEFAULT_OF[name]}.",
+                )
         self.loss_settings("ka")  # validates direction, teacher and weights
 
     def loss_settings(self, loss: str) -> KALossSettings:
@@ -158,6 +164,23 @@ class KaleConfig:
         """The settings that must match to resume (arms, seeds and output flags may grow)."""
         skip = {"out", "losses", "seeds", "save_models", "restart"}
         return {k: v for k, v in asdict(self).items() if k not in skip}
+
+
+#: The defaults, named in the fix of an impossible value.
+_DEFAULT_OF: dict[str, Any] = {
+    f.name: f.default for f in fields(KaleConfig) if f.default is not MISSING
+}
+
+
+def _at_least(config: KaleConfig, name: str, minimum: int) -> None:
+    """One line naming the flag and a value that works (the default, or the minimum)."""
+    value = getattr(config, name)
+    if value < minimum:
+        good = _DEFAULT_OF.get(name, minimum)
+        raise ArenaError(
+            f"{flag_of(name)} must be a whole number >= {minimum}, got {value!r}.",
+            f"pass e.g. {flag_of(name)} {good if good >= minimum else minimum}.",
+        )
 
 
 # ----------------------------------------------------------------------------- the run
@@ -193,8 +216,10 @@ class KaleRun:
         if path.is_file():
             old = json.loads(path.read_text(encoding="utf-8"))
             if old.get("identity_sha256") != self.identity_sha:
+                changed = ", ".join(_changed_settings(old.get("config", {}), self.config))
                 raise ArenaError(
-                    f"{self.out} holds a KALE run with other settings.",
+                    f"{self.out} holds a KALE run with other settings "
+                    f"(different: {changed or 'unknown, kale.json has no config'}).",
                     "pass another --out, the same settings to resume, or --restart.",
                 )
             self.manifest = old
@@ -228,6 +253,15 @@ class KaleRun:
         return [f"{loss}-seed{seed}" for loss in self.config.losses for seed in self.config.seeds]
 
     def run(self) -> dict[str, Any]:
+        """Run or resume; a fresh run that stops before the shared start is saved (a path
+        that is no model, an interrupt) leaves no kale.json to block the corrected
+        command (:func:`~arena.train.run_folder.undo_if_untrained`)."""
+        with undo_if_untrained(
+            self.out, MANIFEST, lambda: self.manifest.get("pretrain") is not None
+        ):
+            return self._run()
+
+    def _run(self) -> dict[str, Any]:
         self._open()
         _quiet()
         import torch
@@ -412,6 +446,12 @@ class KaleRun:
         }
         self._save()
         shutil.rmtree(self.out / "_trainer" / unit, ignore_errors=True)
+
+
+def _changed_settings(saved: dict[str, Any], config: KaleConfig) -> list[str]:
+    """The resume-relevant settings that differ, as flags (``--model``) where one exists."""
+    current = json.loads(json.dumps(config.identity(), default=str))
+    return [flag_of(k) for k in sorted(current) if saved.get(k) != current[k]]
 
 
 def _cuda() -> bool:

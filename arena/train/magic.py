@@ -93,6 +93,7 @@ from arena.train.run_folder import (
     drop_printer,
     open_manifest,
     quiet_libraries,
+    undo_if_untrained,
     write_manifest,
 )
 from arena.train.vllm_colocate import colocated_engine, install_weight_sync
@@ -233,6 +234,19 @@ class MagicTrainer:
 
     # -------------------------------------------------------------- run
     def run(self) -> dict[str, Any]:
+        """Run or resume; a fresh run that stops before training anything leaves no files
+        (:func:`~arena.train.run_folder.undo_if_untrained`), so its corrected command is
+        not refused as "another run"."""
+        with undo_if_untrained(self.out, MANIFEST, self._trained_anything):
+            return self._run()
+
+    def _trained_anything(self) -> bool:
+        """A completed phase, or a mid-phase checkpoint a re-run resumes from."""
+        if self.manifest.get("phases"):
+            return True
+        return any((self.out / TRAINER_DIR).glob("phase-*/checkpoint-*"))
+
+    def _run(self) -> dict[str, Any]:
         import torch
 
         from arena.judging import make_judge
@@ -279,6 +293,8 @@ class MagicTrainer:
             self.manifest["status"] = "completed"
             self.manifest["optimizer_handover"] = optimizer_continuity(self.manifest) or "exact"
             self._write_manifest()
+            # every phase removed its own checkpoints; the empty parent goes too
+            shutil.rmtree(self.out / TRAINER_DIR, ignore_errors=True)
         finally:
             self.log.close()
         return self.manifest

@@ -45,9 +45,11 @@ from arena.train.rapo_config import RapoConfig
 from arena.train.rapo_data import RapoItem, draw_items, sft_rows
 from arena.train.rapo_metrics import RapoLog, score_batch
 from arena.train.run_folder import (
+    MANIFEST,
     drop_printer,
     open_manifest,
     quiet_libraries,
+    undo_if_untrained,
     write_manifest,
 )
 from envs.errors import ArenaError
@@ -92,6 +94,16 @@ class RapoTrainer:
 
     # -------------------------------------------------------------- run
     def train(self) -> dict[str, Any]:
+        """Run or resume; a fresh run that stops before a stage's checkpoint is saved (a
+        target too long for ``max_new_tokens``, an interrupt) leaves no files behind
+        (:func:`~arena.train.run_folder.undo_if_untrained`)."""
+        with undo_if_untrained(self.out, MANIFEST, self._trained_anything):
+            return self._train()
+
+    def _trained_anything(self) -> bool:
+        return any(s.get("checkpoint") for s in self.manifest.get("stages", []))
+
+    def _train(self) -> dict[str, Any]:
         import torch
 
         from arena.judging import make_judge

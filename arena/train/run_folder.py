@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +63,66 @@ def write_manifest(out: Path, manifest: dict[str, Any]) -> None:
     tmp = path.with_name(MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=2, default=str))
     os.replace(tmp, path)
+
+
+@contextmanager
+def undo_if_untrained(out: Path, manifest: str, trained: Callable[[], bool]) -> Iterator[None]:
+    """Remove what this command wrote into ``out`` if it stops before training anything.
+
+    A fresh run writes its manifest early; if it then fails its own checks (a bad seed
+    file, a model that is no model, targets longer than the token cap) or is interrupted
+    before a checkpoint exists, that manifest would make the corrected command look like
+    "other settings" and be refused. So on any exception, a run that started with no
+    ``manifest`` in ``out`` and has ``trained()`` false gets back the folder as it found
+    it: only entries that were not there before are removed (the KALE data file may live
+    in ``out``), and a folder this command created is removed whole. A folder that held a
+    manifest before is never touched.
+    """
+    fresh = not (out / manifest).exists()
+    existed = out.exists()
+    before = {p.name for p in out.iterdir()} if out.is_dir() else set()
+    try:
+        yield
+    except BaseException:
+        if fresh and not trained():
+            _remove_new_entries(out, existed, before)
+        raise
+
+
+def _remove_new_entries(out: Path, existed: bool, before: set[str]) -> None:
+    if not existed:
+        shutil.rmtree(out, ignore_errors=True)
+        return
+    if not out.is_dir():  # it was a file: open_manifest refused it, nothing to undo
+        return
+    for entry in out.iterdir():
+        if entry.name in before:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+
+
+@contextmanager
+def kept_on_interrupt(out: Path, manifest: str) -> Iterator[None]:
+    """On Ctrl-C/SIGTERM, tell the user their progress is kept when ``out`` holds a run.
+
+    The CLI's generic interrupt line says "nothing was written", which is false for a
+    training folder with checkpoints. When ``out`` still holds ``manifest`` after the
+    run unwound (:func:`undo_if_untrained` removes it when nothing was trained), the
+    interrupt carries a message saying the folder resumes; otherwise it stays generic.
+    """
+    from arena.runs import RunInterrupted
+
+    try:
+        yield
+    except RunInterrupted as exc:
+        if exc.message is None and (out / manifest).is_file():
+            exc.message = (
+                f"progress so far is kept in {out}. Fix: re-run the same command to resume."
+            )
+        raise
 
 
 def drop_printer(trainer: Any) -> None:
