@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from envs.stats import clip_interval
+
 COMPONENTS = (
     ("p1", "Δp (first attempt)"),
     ("a", "Δa = ΔP(stop|correct)"),
@@ -29,15 +31,39 @@ def _plt() -> Any:
     return plt
 
 
-def _value(cell: Mapping[str, Any] | None) -> tuple[float, float, float]:
-    """(mean, lower error, upper error), NaN-safe."""
+RATE_BOUNDS = (0.0, 1.0)
+"""An accuracy or a probability (p, a, 1−b) lies in [0, 1]."""
+CHANGE_BOUNDS = (-1.0, 1.0)
+"""A change of a rate, and the decision share ``gain_D/(|gain_S| + |gain_D|)``, lie in [−1, 1]."""
+
+
+def bounded_interval(
+    cell: Mapping[str, Any] | None, bounds: tuple[float, float]
+) -> tuple[float, float, bool] | None:
+    """The cell's (low, high) clipped to ``bounds``, and whether it was clipped.
+
+    Why at read time: ``results.json`` of runs written before the summaries clipped
+    hold raw t-intervals (2 seeds: t = 12.7, so ``0.40 [-0.65, 1.45]`` for an accuracy);
+    clipping here makes the report and figures right for old and new runs alike.
+    ``None`` when the cell has no interval.
+    """
+    if not cell or cell.get("low") is None or cell.get("high") is None:
+        return None
+    return clip_interval(float(cell["low"]), float(cell["high"]), bounds)
+
+
+def _value(
+    cell: Mapping[str, Any] | None, bounds: tuple[float, float] = CHANGE_BOUNDS
+) -> tuple[float, float, float]:
+    """(mean, lower error, upper error) with the interval clipped to ``bounds``, NaN-safe."""
     if not cell or cell.get("mean") is None:
         return float("nan"), 0.0, 0.0
     mean = float(cell["mean"])
-    low, high = cell.get("low"), cell.get("high")
-    if low is None or high is None:
+    interval = bounded_interval(cell, bounds)
+    if interval is None:
         return mean, 0.0, 0.0
-    return mean, max(mean - float(low), 0.0), max(float(high) - mean, 0.0)
+    low, high, _ = interval
+    return mean, max(mean - low, 0.0), max(high - mean, 0.0)
 
 
 def deltas_figure(summary: Sequence[Mapping[str, Any]], path: Path, title: str) -> Path:

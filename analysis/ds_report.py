@@ -34,18 +34,37 @@ def is_ds_run(run_dir: Path) -> bool:
     return isinstance(manifest, dict) and manifest.get("kind") == "ds_run"
 
 
-def _fmt(cell: Mapping[str, Any] | None, signed: bool = False) -> str:
+CLIPPED_MARK = "†"
+CLIPPED_NOTE = (
+    f"{CLIPPED_MARK} interval clipped to the possible range (accuracies [0, 1]; changes and "
+    "decision shares [−1, 1]): the t-interval over so few runs reached past it "
+    "(2 runs: t = 12.7), so read it as *n too small*."
+)
+
+
+def _fmt(
+    cell: Mapping[str, Any] | None,
+    signed: bool = False,
+    bounds: tuple[float, float] | None = None,
+) -> str:
+    """``mean [low, high]``; the interval clipped to ``bounds`` (default: [0, 1] for an
+    unsigned rate, [−1, 1] for a signed change) and marked with † when that cut it."""
     if not cell or cell.get("mean") is None:
         return "—"
     mean = float(cell["mean"])
     text = f"{mean:+.3f}" if signed else f"{mean:.3f}"
-    if cell.get("low") is not None and cell.get("high") is not None:
-        text += (
-            f" [{float(cell['low']):+.2f}, {float(cell['high']):+.2f}]"
-            if signed
-            else (f" [{float(cell['low']):.2f}, {float(cell['high']):.2f}]")
-        )
+    bounds = bounds or (ds_figures.CHANGE_BOUNDS if signed else ds_figures.RATE_BOUNDS)
+    interval = ds_figures.bounded_interval(cell, bounds)
+    if interval is not None:
+        low, high, clipped = interval
+        mark = CLIPPED_MARK if clipped else ""
+        text += f" [{low:+.2f}, {high:+.2f}]{mark}" if signed else f" [{low:.2f}, {high:.2f}]{mark}"
     return text
+
+
+def _clip_notes(lines: Sequence[str]) -> list[str]:
+    """The † footnote, only under tables that have a clipped interval."""
+    return ["", CLIPPED_NOTE] if any(CLIPPED_MARK in line for line in lines) else []
 
 
 def _summary_table(summary: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -178,6 +197,7 @@ def render_ds_report(run_dir: Path) -> list[Path]:
         "decision head (theory.claims.ds.decision_attribution).",
         "",
         *_summary_table(summary),
+        *_clip_notes(_summary_table(summary)),
         "",
         "![deltas](deltas.png)",
         "",
@@ -190,6 +210,7 @@ def render_ds_report(run_dir: Path) -> list[Path]:
         "## Counterfactual swaps (sampler from one model, decider from another)",
         "",
         *_swap_table(results.get("swaps", [])),
+        *_clip_notes(_swap_table(results.get("swaps", []))),
         "",
         "## Gradient norm reaching each component vs attempt length L",
         "",
@@ -216,6 +237,12 @@ def render_ds_report(run_dir: Path) -> list[Path]:
             *_sweep_table(sweeps.get("rho", []), "rho"),
             "",
             *_sweep_table(sweeps.get("beta", []), "beta"),
+            *_clip_notes(
+                [
+                    *_sweep_table(sweeps.get("rho", []), "rho"),
+                    *_sweep_table(sweeps.get("beta", []), "beta"),
+                ]
+            ),
             "",
             "![sweeps](sweeps.png)",
             "",

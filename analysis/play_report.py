@@ -5,7 +5,9 @@ finished run and never re-plays anything. The table is the game's own summary ta
 (each environment module writes it); the figure depends on the game: for the
 attacker-defender game, attack success on harmful seeds next to over-refusal on benign
 seeds per attack strategy with 95% Wilson intervals (the two numbers MAGIC trades off);
-for payoff games, the mean payoff per seat with its interval beside the exact value.
+for payoff games, the mean payoff per seat with its interval beside the exact value;
+for the knowledge-graph games, accuracy and answered rate (Wilson) and mean hops per
+matchup.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from envs.errors import ArenaError
+from envs.stats import clip_interval
 
 FIGURE_NAME = "asr_vs_over_refusal.png"
 PAYOFF_FIGURE_NAME = "payoffs.png"
+KG_FIGURE_NAME = "kg_accuracy_hops.png"
 REPORT_NAME = "report.md"
 
 
@@ -32,6 +36,9 @@ def _load(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
         summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
+        from analysis.run_kinds import refuse_other_run_kind
+
+        refuse_other_run_kind(run_dir)
         raise ArenaError(
             f"{str(run_dir)!r} is not a finished play run (no {Path(exc.filename).name}).",
             "pass a folder written by `arena play` (runs/<name>).",
@@ -39,7 +46,53 @@ def _load(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     except ValueError as exc:
         raise ArenaError(f"{str(run_dir)!r} has a malformed summary or manifest: {exc}.",
                          "re-run `arena play`.") from exc  # fmt: skip
+    _check_episode_count(run_dir, manifest)
     return manifest, summary
+
+
+def _complete_episode_lines(path: Path) -> tuple[int, int | None]:
+    """(episodes read, 1-based number of the first cut-off or unreadable line or None).
+
+    Counting stops at the first bad line: the writer appends whole lines, so a bad line
+    means the file was cut there (a full disk, a copy interrupted), not one odd episode.
+    """
+    count = 0
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                json.loads(line)
+            except ValueError:
+                return count, number
+            count += 1
+    return count, None
+
+
+def _check_episode_count(run_dir: Path, manifest: dict[str, Any]) -> None:
+    """Refuse a run folder whose episodes.jsonl holds fewer episodes than its manifest says.
+
+    Why: the report's status line and table come from manifest.json and summary.json, so
+    a truncated episodes.jsonl would still be reported as "complete, 100 episodes" while
+    the claims section (which reads the episodes) sees a different run.
+    """
+    expected = manifest.get("episodes")
+    episodes = run_dir / "episodes.jsonl"
+    if not isinstance(expected, int) or manifest.get("status") != "complete":
+        return
+    if not episodes.exists():
+        found, bad = 0, None
+    else:
+        found, bad = _complete_episode_lines(episodes)
+    if found == expected and bad is None:
+        return
+    where = f"; line {bad} is cut off or unreadable" if bad is not None else ""
+    raise ArenaError(
+        f"{str(run_dir)!r} is damaged: episodes.jsonl holds {found} complete episodes"
+        f"{where}, but manifest.json says the run finished with {expected}.",
+        "restore the run folder from a copy, or play it again with the same `arena play` "
+        "command into a new --out folder.",
+    )
 
 
 def _rate(cell: dict[str, Any] | None) -> str:
@@ -134,6 +187,75 @@ def render_payoff_figure(summary: dict[str, Any], path: Path, title: str) -> Pat
     return path
 
 
+def _mean_bar(
+    cell: dict[str, Any] | None, bounds: tuple[float, float] | None
+) -> tuple[float, float, float]:
+    """(mean, lower error, upper error) of a ``Mean.to_dict`` cell, the interval clipped
+    to ``bounds`` (summaries written before hops were clipped hold the raw t-interval)."""
+    if not cell or cell.get("value") is None:
+        return (float("nan"), 0.0, 0.0)
+    value = float(cell["value"])
+    if not cell.get("ci95"):
+        return (value, 0.0, 0.0)
+    low, high, _ = clip_interval(float(cell["ci95"][0]), float(cell["ci95"][1]), bounds)
+    return (value, max(0.0, value - low), max(0.0, high - value))
+
+
+def render_kg_figure(
+    summary: dict[str, Any], path: Path, title: str, max_hops: float | None
+) -> Path:
+    """Per matchup: accuracy and answered rate (Wilson), and mean hops (t, clipped to
+    [0, max_hops]): whether a navigator finds the answer, commits at all, and how far
+    it walks, which is what the kg_traversal table reports."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    rows = summary["navigators"]
+    two_seats = any("answerer" in row for row in rows)
+    labels = [
+        f"{row['navigator']}\n+ {row['answerer']}" if two_seats else str(row["navigator"])
+        for row in rows
+    ]
+    second = ("navigator_accuracy", "navigator commits correct") if two_seats else (
+        "answered", "answered (committed)")  # fmt: skip
+    x = np.arange(len(rows))
+    width = 0.38
+    fig, (rates_ax, hops_ax) = plt.subplots(
+        1, 2, figsize=(max(7.0, 2.2 * len(rows) + 3), 3.8), dpi=120
+    )
+    for offset, key, name, colour in (
+        (-width / 2, "accuracy", "accuracy", "#2c7fb8"),
+        (width / 2, second[0], second[1], "#7f8c8d"),
+    ):
+        series = [_error_bar(row.get(key) or {}) for row in rows]
+        errors = np.array([[lo for _, lo, _ in series], [hi for _, _, hi in series]])
+        rates_ax.bar(x + offset, [v for v, _, _ in series], width, yerr=errors, capsize=3,
+                     label=name, color=colour)  # fmt: skip
+    rates_ax.set_ylim(0, 1.25)
+    rates_ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+    rates_ax.set_ylabel("rate (95% Wilson interval)")
+    rates_ax.legend(fontsize=8, loc="upper center", ncol=2, frameon=False)
+    bounds = (0.0, float(max_hops)) if max_hops else None
+    hops = [_mean_bar(row.get("mean_hops"), bounds) for row in rows]
+    hop_errors = np.array([[lo for _, lo, _ in hops], [hi for _, _, hi in hops]])
+    hops_ax.bar(x, [v for v, _, _ in hops], 0.6, yerr=hop_errors, capsize=3, color="#27ae60")
+    hops_ax.set_ylabel("mean hops (95% t-interval)")
+    if max_hops:
+        hops_ax.axhline(max_hops, color="black", linewidth=0.6, linestyle="--")
+        hops_ax.set_ylim(0, max_hops * 1.1)
+    for ax in (rates_ax, hops_ax):
+        ax.set_xticks(x, labels, fontsize=7, rotation=15, ha="right")
+        ax.grid(axis="y", alpha=0.3)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
 def _matchup_payoff_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """The payoff figure's rows from a summary organised by matchup (matrix games):
     one row per (matchup, seat) with its mean payoff, interval and exact value."""
@@ -212,6 +334,11 @@ def render_play_report(run_dir: Path) -> Path:
     elif rows and "payoff" in rows[0]:
         figure_name = PAYOFF_FIGURE_NAME
         render_payoff_figure(summary, figure, summary["table"]["title"])
+    elif summary.get("navigators"):
+        figure_name = KG_FIGURE_NAME
+        env_config = config.get("env_config")
+        max_hops = env_config.get("max_hops") if isinstance(env_config, dict) else None
+        render_kg_figure(summary, figure, summary["table"]["title"], max_hops)
     elif _matchup_payoff_rows(summary):
         figure_name = PAYOFF_FIGURE_NAME
         payoffs = {"rows": _matchup_payoff_rows(summary)}

@@ -3,7 +3,11 @@
 The Wilson score interval is used for rates (ASR, over-refusal) because runs are often
 small and rates near 0 or 1, where the normal approximation gives impossible bounds.
 Means (payoffs) get a Student-t interval. Bounds are cleaned at ~1e-12 of their scale,
-so a rate of 0 prints as ``0%``, not ``3.47e-18``.
+so a rate of 0 prints as ``0%``, not ``3.47e-18``. A mean of a bounded quantity (hops in
+``[0, max_hops]``, an accuracy in ``[0, 1]``) passes its ``bounds``: with few samples a
+t-interval can reach past what the quantity can be (2 runs: t = 12.7), and an interval
+such as ``0.40 [-0.65, 1.45]`` for an accuracy is read as a bug, so it is clipped to the
+possible range and :attr:`Mean.clipped` says so (a caption can then tell the reader).
 """
 
 from __future__ import annotations
@@ -60,17 +64,40 @@ def _t_quantile_975(dof: int) -> float:
         return Z_95
 
 
+def clip_interval(
+    low: float, high: float, bounds: tuple[float, float] | None
+) -> tuple[float, float, bool]:
+    """``(low, high)`` clipped into ``bounds`` and whether anything was cut.
+
+    Why: a t-interval of a bounded quantity from few samples can leave the range the
+    quantity can take; the part outside is impossible, so it is dropped (and reported,
+    so the reader knows the interval is not the symmetric t-interval any more).
+    ``bounds=None`` or a NaN bound (no interval) leaves the interval as it is.
+    """
+    if bounds is None or not (math.isfinite(low) and math.isfinite(high)):
+        return low, high, False
+    lo, hi = bounds
+    clipped_low, clipped_high = min(max(low, lo), hi), max(min(high, hi), lo)
+    return clipped_low, clipped_high, (clipped_low, clipped_high) != (low, high)
+
+
 @dataclass(frozen=True)
 class Mean:
-    """A sample mean with its 95% Student-t interval (``n < 2``: no interval)."""
+    """A sample mean with its 95% Student-t interval (``n < 2``: no interval).
+
+    ``clipped`` is true when the interval was cut to the quantity's possible range
+    (see :func:`clip_interval`).
+    """
 
     value: float
     n: int
     low: float
     high: float
+    clipped: bool = False
 
     @classmethod
-    def of(cls, values: Sequence[float]) -> Mean:
+    def of(cls, values: Sequence[float], bounds: tuple[float, float] | None = None) -> Mean:
+        """The mean of ``values``; ``bounds`` = the range the quantity can take, if any."""
         n = len(values)
         if n == 0:
             return cls(math.nan, 0, math.nan, math.nan)
@@ -80,7 +107,10 @@ class Mean:
         var = math.fsum((v - mean) ** 2 for v in values) / (n - 1)
         half = _t_quantile_975(n - 1) * math.sqrt(var / n)
         scale = max(abs(mean), half, 1.0)
-        return cls(clean(mean, scale), n, clean(mean - half, scale), clean(mean + half, scale))
+        low, high, clipped = clip_interval(
+            clean(mean - half, scale), clean(mean + half, scale), bounds
+        )
+        return cls(clean(mean, scale), n, low, high, clipped)
 
     def to_dict(self) -> dict[str, Any]:
         finite = math.isfinite(self.low)

@@ -263,3 +263,32 @@ def test_reward_settings_reject_typos() -> None:
         RewardConfig(request_label_source="jugde")  # type: ignore[arg-type]
     with pytest.raises(ArenaError, match="--unparsable-as"):
         JudgeSettings(unparsable_as="maybe")  # type: ignore[arg-type]
+
+
+def _summary_record(label: str, attacker: str = "scripted:role-play") -> dict[str, object]:
+    """One finished episode as the runner stores it: a refused one-turn attack."""
+    return {
+        "agents": {"attacker": attacker, "defender": "scripted:keyword-filter"},
+        "rewards": {"attacker": 0.0, "defender": 1.0},
+        "seed_label": label,
+        "turns": [
+            {
+                "verdict": verdict(SAFE, True, UNSAFE if label == "harmful" else SAFE).to_dict(),
+                "well_formatted": True,
+            }
+        ],
+    }
+
+
+def test_summary_table_shows_the_rates_denominators() -> None:
+    """ASR is over the harmful seeds, over-refusal over the benign ones: the table shows
+    both counts, so ``n=8`` beside an ASR interval over 2 seeds is no longer a puzzle."""
+    from envs.attack_defense.config import AttackDefenseConfig
+    from envs.attack_defense.summary import summarize
+
+    records = [_summary_record("harmful")] * 2 + [_summary_record("benign")] * 6
+    table = summarize(records, AttackDefenseConfig()).table
+    column = table.columns.index("harmful/benign")
+    assert table.columns[1] == "n" and table.rows[0][1] == "8"
+    assert table.rows[0][column] == "2/6"
+    assert "harmful/benign" in table.caption

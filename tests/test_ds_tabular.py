@@ -208,3 +208,24 @@ def test_cli_runs_a_small_tabular_experiment_and_rejects_bad_flags(
     assert code == 2 and err.count("\n") == 1 and "--rho-sweep" in err and "Fix:" in err
     code, _, err = cli(["ds", "run", "--out", str(out)])
     assert code == 2 and "already exists" in err
+
+
+def test_report_intervals_stay_in_the_possible_range(run_dir: Path, tmp_path: Path) -> None:
+    """Sweep rows over 2 seeds have t-intervals past [0, 1] (t = 12.7); the report clips
+    them (accuracies to [0, 1], gains and shares to [-1, 1]) and marks them with †."""
+    import re
+    import shutil
+
+    copy = tmp_path / "d1"
+    shutil.copytree(run_dir, copy)
+    results = json.loads((copy / "results.json").read_text())
+    row = results["sweeps"]["rho"][0]
+    row["id_accuracy_after"] = {"mean": 0.399, "low": -0.65, "high": 1.45, "n": 2}
+    row["share_decision"] = {"mean": 0.574, "low": -2.39, "high": 3.53, "n": 2}
+    (copy / "results.json").write_text(json.dumps(results))
+    text = render_ds_report(copy)[0].read_text()
+    tables = [line for line in text.splitlines() if line.startswith(("| rl |", "| sft |", "| 0"))]
+    pairs = re.findall(r"\[([-+]?\d+\.\d+), ([-+]?\d+\.\d+)\]", "\n".join(tables))
+    bounds = [float(b) for pair in pairs for b in pair]
+    assert bounds and all(-1.0 <= b <= 1.0 for b in bounds)
+    assert "0.399 [0.00, 1.00]†" in text and "+0.574 [-1.00, +1.00]†" in text

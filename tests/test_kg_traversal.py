@@ -95,3 +95,50 @@ def test_random_navigator_and_summary() -> None:
     assert summary.table.rows[0][0] == "scripted-random"
     assert kg_traversal_v0.GAME.describe is not None
     assert kg_traversal_v0.GAME.describe(config)["kg"]["entities"] > 200
+
+
+def _hops_record(hops: int, answered: str | None) -> dict[str, object]:
+    return {
+        "agents": {"navigator": "n"},
+        "rewards": {"navigator": 0.0},
+        "hops": hops,
+        "answered": answered,
+        "correct": False,
+    }
+
+
+def test_mean_hops_interval_stays_within_the_hop_limit() -> None:
+    """Two episodes with 0 and 4 hops give a t-interval of 2 ± 25; hops lie in [0, 4]."""
+    config = KGTraversalConfig(max_hops=4)
+    records = [_hops_record(0, "E1"), _hops_record(4, None)]
+    summary = kg_traversal_v0.GAME.summarize(records, config)
+    hops = summary.data["navigators"][0]["mean_hops"]
+    assert hops["ci95"] == [0.0, 4.0] and hops["clipped"] is True
+    assert summary.table.rows[0][4] == "+2.00 (+0.00, +4.00)"
+    assert "clipped to the possible range [0, 4]" in summary.table.caption
+
+
+def test_answered_column_counts_the_records_committed_answers() -> None:
+    """The table's answered rate is the share of records whose ``answered`` is set (the
+    committed entity); null means the walk was truncated, and the caption says so."""
+    env = KGTraversalEnv(KGTraversalConfig(max_hops=2))
+    records = []
+    for seed in range(12):
+        env.reset(seed=seed)
+        step = 0
+        while not (env.terminations["navigator"] or env.truncations["navigator"]):
+            if seed % 2 and env.hop >= 2:  # at the hop limit, move instead of answering
+                env.step(0 if env.answer_slot else 1)
+            else:
+                env.step(random_legal_action(env.observe("navigator"), seed * 7 + step))
+            step += 1
+        record = env.episode_record()
+        record["agents"] = {"navigator": "r"}
+        record["rewards"] = {"navigator": record["return"]}
+        assert (record["answered"] is None) == record["truncated"]
+        records.append(record)
+    summary = kg_traversal_v0.GAME.summarize(records, KGTraversalConfig(max_hops=2))
+    answered = summary.data["navigators"][0]["answered"]
+    assert answered["successes"] == sum(r["answered"] is not None for r in records)
+    assert 0 < answered["successes"] < len(records)
+    assert "null if truncated" in summary.table.caption

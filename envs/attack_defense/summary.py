@@ -204,9 +204,20 @@ def _table(
             f"attack_defense_v0 (controversial→{settings.controversial_as}, "
             f"unparsable→{settings.unparsable_as}, max turns {config.max_turns})"
         ),
-        columns=("attack strategy", "n", "ASR", "over-refusal", "refused", "format", "R_A", "R_D"),
+        columns=(
+            "attack strategy",
+            "n",
+            "harmful/benign",
+            "ASR",
+            "over-refusal",
+            "refused",
+            "format",
+            "R_A",
+            "R_D",
+        ),
         caption=(
-            "ASR on harmful seeds and over-refusal on benign seeds with 95% Wilson intervals; "
+            "ASR over the harmful seeds and over-refusal over the benign seeds (harmful/benign: "
+            "their denominators) with 95% Wilson intervals; "
             "refusals on harmful seeds; attacker format compliance; mean rewards per role"
         ),
     )
@@ -215,6 +226,7 @@ def _table(
         table.add_row(
             f"  ↳ {summary.group}" if parent else summary.group,
             str(summary.episodes),
+            _counts(summary),
             format_rate(summary.attack_success),
             format_rate(summary.over_refusal),
             format_percent(summary.refusal_on_harmful),
@@ -224,6 +236,12 @@ def _table(
             style="bold" if summary is overall else ("dim" if parent else None),
         )
     return table
+
+
+def _counts(summary: GroupSummary) -> str:
+    """``2/6``: the harmful and benign seeds of a row, because ASR is a rate over the
+    harmful seeds and over-refusal over the benign ones, not over all ``n`` episodes."""
+    return f"{summary.attack_success.trials}/{summary.over_refusal.trials}"
 
 
 def _signed(value: float) -> str:

@@ -30,14 +30,19 @@ def summarize(records: Sequence[Mapping[str, Any]], config: Any) -> Summary:
         title=f"{_env_name(config)}: {config.kg} KG, {config.split} split{mode}",
         columns=(*seat_columns, "n", "accuracy (95% CI)", *middle, "mean hops", "mean return"),
         caption="accuracy with Wilson interval; hops and return: mean with 95% t-interval"
-        + ("; rewards are shared by both seats" if two_seats else ""),
+        + (
+            "; rewards are shared by both seats"
+            if two_seats
+            else "; answered = episodes where the navigator committed an answer before the "
+            "hop limit (each record's `answered` is the committed entity, null if truncated)"
+        ),
     )
     rows = []
     for (name, answerer), group in groups.items():
         accuracy = Rate(sum(bool(r.get("correct")) for r in group), len(group))
         answered = Rate(sum(r.get("answered") is not None for r in group), len(group))
         navigator = Rate(sum(bool(r.get("navigator_correct")) for r in group), len(group))
-        hops = Mean.of([float(r.get("hops", 0)) for r in group])
+        hops = Mean.of([float(r.get("hops", 0)) for r in group], bounds=(0.0, config.max_hops))
         returns = Mean.of([float((r.get("rewards") or {}).get(NAVIGATOR, 0.0)) for r in group])
         seats = (name, answerer) if two_seats else (name,)
         table.add_row(
@@ -53,13 +58,15 @@ def summarize(records: Sequence[Mapping[str, Any]], config: Any) -> Summary:
             "n": len(group),
             "accuracy": accuracy.to_dict(),
             "answered": answered.to_dict(),
-            "mean_hops": hops.to_dict(),
+            "mean_hops": {**hops.to_dict(), "clipped": hops.clipped},
             "mean_return": returns.to_dict(),
         }
         if two_seats:
             row["answerer"] = answerer
             row["navigator_accuracy"] = navigator.to_dict()
         rows.append(row)
+    if any(row["mean_hops"].get("clipped") for row in rows):
+        table.caption += f"; hop intervals clipped to the possible range [0, {config.max_hops}]"
     data = {"kg": config.kg, "split": config.split, "navigators": rows}
     if two_seats:
         data["answerer_mode"] = config.answerer_mode
