@@ -2,7 +2,9 @@
 
 Game files (see :func:`theory.facade.read_game`): a Gambit ``.nfg``; a ``.npy`` array
 (``(m, n)`` zero-sum, ``(2, m, n)`` bimatrix, ``(N, n_1, ...)``); or a ``.csv`` matrix of
-the row player's payoffs (alone: zero-sum; a second CSV gives the column player's).
+the row player's payoffs (alone: zero-sum; a second CSV gives the column player's; cells
+separated by ',', or by ';' or tabs in a file without commas; a header line holds no
+numbers). ``dynamics --init uniform|random|P`` chooses the start profile.
 ``stackelberg``, ``spne``, ``dynamics`` and ``rank`` take the same files, and every
 ``--json`` starts with ``title``, ``players``, ``strategies`` and ``payoffs``.
 
@@ -281,6 +283,132 @@ class Dynamics(str, Enum):
     psro = "psro"
 
 
+#: below this the start of a dynamics run counts as an equilibrium (a rest point)
+REST_TOL = 1e-9
+
+InitOpt = Annotated[
+    str,
+    typer.Option(
+        "--init",
+        metavar="START",
+        help="Start profile: 'uniform' (the equilibrium of RPS-like games, where "
+        "regret matching and the replicator cannot move), 'random' (Dirichlet(1) per "
+        "player, seeded by --seed), or probabilities per player, e.g. "
+        "'0.6,0.3,0.1;0.2,0.2,0.6' (';' between players). Not for psro.",
+    ),
+]
+SeedOpt = Annotated[int, typer.Option(min=0, help="Seed of --init random.")]
+
+
+def _init_error(text: str, problem: str, sizes: tuple[int, ...]) -> ArenaError:
+    """One error for every way an explicit ``--init`` can be wrong."""
+    example = ";".join(",".join(["1"] + ["0"] * (n - 1)) for n in sizes)
+    return ArenaError(
+        f"--init {text!r}: {problem}.",
+        "pass 'uniform', 'random' (seeded by --seed), or one comma-separated list of "
+        "probabilities per player, the lists separated by ';', each with one non-negative "
+        f"entry per strategy summing to 1 (this game: {' x '.join(map(str, sizes))}; "
+        f"e.g. --init '{example}').",
+    )
+
+
+def _player_start(text: str, group: str, player: int, sizes: tuple[int, ...]) -> list[float]:
+    """Player ``player``'s probabilities from its part of an explicit ``--init``."""
+    from fractions import Fraction
+
+    cells = [c.strip() for c in group.split(",")]
+    n = sizes[player]
+    if len(cells) != n:
+        raise _init_error(
+            text, f"player {player + 1} has {len(cells)} probabilities for {n} strategies", sizes
+        )
+    values: list[float] = []
+    for cell in cells:
+        try:
+            value = float(Fraction(cell))  # also accepts 1/3
+        except (ValueError, ZeroDivisionError):
+            raise _init_error(
+                text, f"player {player + 1}: {cell!r} is not a number", sizes
+            ) from None
+        if value < 0:
+            raise _init_error(text, f"player {player + 1}: {cell} is negative", sizes)
+        values.append(value)
+    if abs(sum(values) - 1.0) > 1e-9:
+        raise _init_error(
+            text, f"player {player + 1}'s probabilities sum to {sum(values):.12g}, not 1", sizes
+        )
+    return values
+
+
+def _start_profile(text: str, game: Any, seed: int) -> list[Any] | None:
+    """The start ``--init`` names: ``None`` for uniform (the functions' own default)."""
+    from theory.dynamics import random_profile
+
+    choice = text.strip()
+    if choice.lower() == "uniform":
+        return None
+    if choice.lower() == "random":
+        return random_profile(game.normal_form, seed)
+    sizes = tuple(game.num_strategies)
+    if not any(c.isdigit() for c in choice):
+        raise _init_error(text, "not 'uniform', 'random' or probabilities", sizes)
+    groups = choice.split(";")
+    if len(groups) != len(sizes):
+        lists = "list" if len(groups) == 1 else "lists"
+        raise _init_error(
+            text, f"{len(groups)} probability {lists} for {len(sizes)} players", sizes
+        )
+    return [_player_start(text, g, i, sizes) for i, g in enumerate(groups)]
+
+
+def _run_dynamics(
+    game: Any, kind: Dynamics, start: list[Any] | None, iterations: int, t_max: float
+) -> Any:
+    """:meth:`theory.Game.dynamics` with the CLI's options for ``kind``."""
+    if kind is Dynamics.replicator:
+        return game.dynamics(kind.value, initial=start, t_max=t_max)
+    if kind is Dynamics.psro:
+        return game.dynamics(kind.value, iterations=iterations)
+    return game.dynamics(kind.value, iterations=iterations, initial=start)
+
+
+def _start_report(
+    game: Any, start: list[Any] | None, profile: list[list[float]]
+) -> tuple[list[list[float]], float, bool]:
+    """The start, its exploitability, and whether the run stayed there (a rest point).
+
+    Reported because from the uniform start of RPS or Shapley's game regret matching and
+    the replicator never move, and an exploitability of 0 then reads as convergence.
+    """
+    import numpy as np
+
+    if start is None:
+        begin = [[1.0 / n] * n for n in game.num_strategies]
+    else:
+        begin = [_floats(s) for s in start]
+    start_expl = float(game.exploitability(begin))
+    moved = max(
+        float(np.max(np.abs(np.asarray(p) - np.asarray(q))))
+        for p, q in zip(profile, begin, strict=True)
+    )
+    return begin, start_expl, start_expl < REST_TOL and moved < REST_TOL
+
+
+def _rest_note(start_exploitability: float | None, rest_point: bool) -> str | None:
+    """What a person should know about a start that is already an equilibrium."""
+    if start_exploitability is None or start_exploitability >= REST_TOL:
+        return None
+    if rest_point:
+        return (
+            "the start is an equilibrium (a rest point): the dynamics cannot move; "
+            "try --init random"
+        )
+    return (
+        "the start is already an equilibrium (exploitability below 1e-9); this "
+        "procedure moved away from it"
+    )
+
+
 @theory_app.command()
 def dynamics(
     file: FileArg,
@@ -292,20 +420,39 @@ def dynamics(
         int, typer.Option(min=1, help="Iterations (PSRO: oracle rounds; ignored by replicator).")
     ] = 1000,
     t_max: Annotated[float, typer.Option(min=0.0, help="Replicator: integration time.")] = 50.0,
+    init: InitOpt = "uniform",
+    seed: SeedOpt = 0,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run a learning procedure; print its final (average) profile and exploitability."""
+    """Run a learning procedure; print its final (average) profile and exploitability.
+
+    The default start is uniform, which in RPS-like games (Shapley's game too) is the
+    equilibrium: regret matching and the replicator dynamics then stay put, and the
+    output says so. ``--init random`` (or explicit probabilities) shows their motion.
+    """
     game = _load_game(file, file_b)
-    if kind is Dynamics.replicator:
-        result = game.dynamics(kind.value, t_max=t_max)
-    else:
-        result = game.dynamics(kind.value, iterations=iterations)
+    start = _start_profile(init, game, seed)
+    if kind is Dynamics.psro and start is not None:
+        raise ArenaError(
+            f"--init {init!r}: psro starts from each player's first strategy, not a profile.",
+            "drop --init for psro, or use --kind fictitious-play, regret-matching or replicator.",
+        )
+    result = _run_dynamics(game, kind, start, iterations, t_max)
     profile = [_floats(s) for s in result.profile]
     final = float(result.exploitability[-1])
+    begin: list[list[float]] | None = None
+    start_expl: float | None = None
+    rest_point = False
+    if kind is not Dynamics.psro:  # psro starts from pure strategies, not a profile
+        begin, start_expl, rest_point = _start_report(game, start, profile)
     if as_json:
         payload = {
             **_game_json(game),
             "kind": kind.value,
+            "init": init,
+            "start": begin,
+            "start_exploitability": start_expl,
+            "rest_point": rest_point,
             "profile": profile,
             "exploitability": final,
             "trajectory": _floats(result.exploitability),
@@ -317,6 +464,9 @@ def dynamics(
             f"{player}: {_format_strategy(strategy, names)}", highlight=False, markup=False
         )
     console.print(f"{kind.value}: final exploitability {_human(final, '.3e')}.", highlight=False)
+    note = _rest_note(start_expl, rest_point)
+    if note is not None:
+        console.print(f"note: {note}.", highlight=False, markup=False)
 
 
 class Rank(str, Enum):
@@ -324,6 +474,39 @@ class Rank(str, Enum):
 
     nash_averaging = "nash-averaging"
     alpha_rank = "alpha-rank"
+
+
+def _nash_averaging(game: Any, file: Path, file_b: Path | None) -> Any:
+    """:meth:`theory.Game.nash_averaging`, its refusal worded as CLI actions.
+
+    The library's message points Python users at ``antisymmetric_from_win_rates``,
+    which a shell user cannot call; here the fix is another ``--method`` or another file.
+    """
+    import numpy as np
+
+    from theory.errors import UnsupportedGameError
+
+    try:
+        return game.nash_averaging()
+    except UnsupportedGameError:
+        a = np.asarray(game.payoffs[0], dtype=np.float64)
+        if game.num_players != 2:
+            why = f"the game has {game.num_players} players"
+        elif not game.is_zero_sum():
+            why = "the game is not zero-sum (the second file is not minus the first)"
+        elif a.shape[0] != a.shape[1]:
+            why = f"the matrix is {a.shape[0]} x {a.shape[1]}, not square"
+        else:
+            gap = float(np.max(np.abs(a + a.T)))
+            why = f"the matrix is not antisymmetric (max |A[i][j] + A[j][i]| = {gap:.3g})"
+        files = f"{file} {file_b}" if file_b is not None else str(file)
+        raise ArenaError(
+            f"{file.name}: nash-averaging needs one square matrix A of margins with "
+            f"A[i][j] = -A[j][i] (how much strategy i beats j); {why}.",
+            f"rank any game with `arena theory rank {files} --method alpha-rank`, or write "
+            "one CSV of margins, A[i][j] = -A[j][i] with a zero diagonal (e.g. the win rate "
+            "of i against j minus 0.5), and pass it alone.",
+        ) from None
 
 
 @theory_app.command()
@@ -339,7 +522,7 @@ def rank(
     """Rank strategies: Nash averaging (symmetric zero-sum file) or alpha-rank."""
     game = _load_game(file, file_b)
     if method is Rank.nash_averaging:
-        nash = game.nash_averaging()
+        nash = _nash_averaging(game, file, file_b)
         ranking = [
             {"label": label, "rating": float(r), "nash": float(p)}
             for label, r, p in zip(nash.labels, nash.ratings, nash.nash, strict=True)

@@ -279,4 +279,7 @@ def test_rank_command(tmp_path: Path) -> None:
     general = runner.invoke(
         theory_app, ["rank", str(tmp_path / "pd.csv"), str(tmp_path / "pdb.csv")]
     )
-    assert isinstance(general.exception, UnsupportedGameError)  # Nash averaging needs zero-sum
+    assert isinstance(general.exception, ArenaError)  # Nash averaging needs zero-sum
+    assert "not zero-sum" in str(general.exception) and "--method alpha-rank" in str(
+        general.exception
+    )

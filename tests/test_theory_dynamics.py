@@ -16,6 +16,7 @@ from theory.dynamics import (
     exact_best_response_oracle,
     fictitious_play,
     psro,
+    random_profile,
     regret_matching,
     replicator_dynamics,
 )
@@ -97,6 +98,17 @@ def test_regret_matching_finds_the_dominant_strategy() -> None:
 def test_regret_matching_from_uniform_on_rps_stays_at_the_equilibrium() -> None:
     res = regret_matching(RPS, 20)
     assert res.final_exploitability == pytest.approx(0.0, abs=1e-15)
+
+
+def test_random_profile_is_a_seeded_interior_start_that_moves_rps() -> None:
+    start = random_profile(RPS, seed=4)
+    assert [s.shape for s in start] == [(3,), (3,)]
+    assert all(np.all(s > 0) and s.sum() == pytest.approx(1.0) for s in start)
+    again = random_profile(RPS, seed=4)
+    assert all(np.array_equal(a, b) for a, b in zip(start, again, strict=True))
+    assert not np.array_equal(start[0], random_profile(RPS, seed=5)[0])
+    res = regret_matching(RPS, 20, initial=start)  # uniform would stay put (test above)
+    assert np.ptp(res.exploitability) > 1e-3
 
 
 def test_iterative_arguments_are_checked() -> None:

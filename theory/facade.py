@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -36,6 +37,7 @@ from theory.dynamics import (
     ReplicatorResult,
     fictitious_play,
     psro,
+    random_profile,
     regret_matching,
     replicator_dynamics,
 )
@@ -223,6 +225,14 @@ class Game:
 
     # -- dynamics -----------------------------------------------------------------------
 
+    def random_profile(self, seed: int | None = 0) -> list[FloatArray]:
+        """:func:`theory.dynamics.random_profile`: a seeded Dirichlet(1) start per player.
+
+        Pass it as ``initial=`` to the dynamics: their default uniform start is the
+        equilibrium (a rest point) of symmetric games such as RPS.
+        """
+        return random_profile(self.normal_form, seed)
+
     def fictitious_play(self, iterations: int = 1000, **kw: Any) -> IterativeResult:
         """:func:`theory.dynamics.fictitious_play` (keywords pass on)."""
         return fictitious_play(self.normal_form, iterations, **kw)
@@ -289,27 +299,61 @@ def _number(cell: str) -> float | None:
         return None
 
 
-def read_payoff_csv(path: str | Path) -> tuple[FloatArray, tuple[str, ...], tuple[str, ...]]:
-    """One payoff matrix from a CSV file: ``(matrix, row_labels, column_labels)``.
+#: cell separators a payoff CSV may use: commas, or (files with none) ';' or a tab
+SEPARATORS = (",", ";", "\t")
 
-    Rows are the row player's strategies, columns the column player's. Blank lines and
-    lines starting with ``#`` are skipped. An optional header row (any non-numeric
-    cell) names the columns; an optional first column of non-numeric cells names the
-    rows (then the header starts with one corner cell, which is ignored). Labels that
-    are not given are ``"1", "2", ...``. Raises :class:`InvalidGameError` naming the
-    file and line of the first malformed entry.
+
+def _separator(text: str) -> str:
+    """The cell separator of a payoff CSV: ``,`` unless the data lines hold none.
+
+    Spreadsheets in many locales export ``;`` (and some tools tabs); read with commas,
+    every line of such a file is one non-numeric cell, which used to pass for a header
+    and labels and ended in a puzzling "a row has no payoffs". A file whose data lines
+    have no comma and all hold a ``;`` (or all a tab) is read with that separator.
     """
-    name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InvalidGameError(
-            f"cannot read {name}: {exc.strerror or exc}. Fix: check the path."
-        ) from exc
-    except UnicodeDecodeError as exc:
-        raise InvalidGameError(f"{name} is not a UTF-8 text file ({exc.reason}).") from exc
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    if not lines or any("," in ln for ln in lines):
+        return ","
+    for sep in SEPARATORS[1:]:
+        if all(sep in ln for ln in lines):
+            return sep
+    return ","
+
+
+def _separator_hint(cell: str) -> str:
+    """Why ``cell`` may not be a number when it holds another separator (else ``""``)."""
+    for sep, name in ((";", "';'"), ("\t", "a tab"), (" ", "a space")):
+        if sep in cell.strip():
+            return (
+                f" Fix: separate every cell with ',' (this one holds {name}; one separator "
+                "for the whole file, '.' for decimals)."
+            )
+    return ""
+
+
+def _numbers_run_together(cell: str) -> bool:
+    """Whether ``cell`` is numbers joined by ``;``, tabs or spaces (a separator problem)."""
+    parts = [p for p in re.split(r"[;\t ]+", cell) if p]
+    return len(parts) > 1 and all(_number(p) is not None for p in parts)
+
+
+def _is_header(cells: list[str]) -> bool:
+    """Whether line 1 names the columns instead of holding payoffs.
+
+    Only a line with no number at all (or one that starts with an empty corner cell,
+    which no payoff row does) is a header. Treating any line with a non-numeric cell as
+    one silently dropped a first row of payoffs with a typo (``1,x``); that row is now
+    read as payoffs, so the typo is reported with its line and column.
+    """
+    if any(_numbers_run_together(c) for c in cells):
+        return False
+    return cells[0] == "" or all(_number(c) is None for c in cells)
+
+
+def _csv_rows(name: str, text: str) -> list[tuple[int, list[str]]]:
+    """The non-blank, non-comment lines of a payoff CSV as ``(line number, cells)``."""
     rows: list[tuple[int, list[str]]] = []
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text), delimiter=_separator(text))
     try:
         for cells in reader:
             stripped = [c.strip() for c in cells]
@@ -322,8 +366,64 @@ def read_payoff_csv(path: str | Path) -> tuple[FloatArray, tuple[str, ...], tupl
         raise InvalidGameError(
             f"{name}: no payoffs found. Fix: write one row of numbers per row strategy."
         )
+    return rows
+
+
+def _payoff(name: str, line: int, col: int, cell: str, where: str) -> float:
+    """The payoff in ``cell``, or an error naming the file, line, column and value.
+
+    ``where`` is ``"label"`` for the first column of unlabelled rows, ``"first"`` for
+    the first line of payoffs when there is no header, else ``""``: each gets the fix
+    that matches its likely mistake.
+    """
+    value = _number(cell)
+    if value is None:
+        fix = _separator_hint(cell)
+        if where == "label":
+            fix = " Fix: label either every row or none."
+        elif not fix and where == "first":
+            fix = " Fix: write a number there (a header line of column names holds no numbers)."
+        raise InvalidGameError(
+            f"{name}: line {line}, column {col}: {cell[:40]!r} is not a number." + fix
+        )
+    if not np.isfinite(value):
+        raise InvalidGameError(
+            f"{name}: line {line}, column {col}: {cell[:40]!r} is not a finite payoff."
+        )
+    return value
+
+
+def _where(labelled: bool, col: int, first_row: bool) -> str:
+    """The kind of cell for :func:`_payoff`'s fix text."""
+    if not labelled and col == 1:
+        return "label"
+    return "first" if first_row else ""
+
+
+def read_payoff_csv(path: str | Path) -> tuple[FloatArray, tuple[str, ...], tuple[str, ...]]:
+    """One payoff matrix from a CSV file: ``(matrix, row_labels, column_labels)``.
+
+    Rows are the row player's strategies, columns the column player's. Cells are
+    separated by ``,`` (or, in a file with no comma, by ``;`` or a tab throughout). Blank
+    lines and lines starting with ``#`` are skipped. An optional header line (no numbers
+    in it, or an empty first corner cell) names the columns; an optional first column of
+    non-numeric cells names the rows (then the header starts with one corner cell, which
+    is ignored). Labels that are not given are ``"1", "2", ...``. Raises
+    :class:`InvalidGameError` naming the file, line and column of the first malformed
+    entry.
+    """
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InvalidGameError(
+            f"cannot read {name}: {exc.strerror or exc}. Fix: check the path."
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidGameError(f"{name} is not a UTF-8 text file ({exc.reason}).") from exc
+    rows = _csv_rows(name, text)
     header: list[str] | None = None
-    if any(_number(c) is None for c in rows[0][1]):
+    if _is_header(rows[0][1]):
         header = rows[0][1]
         rows = rows[1:]
         if not rows:
@@ -332,6 +432,16 @@ def read_payoff_csv(path: str | Path) -> tuple[FloatArray, tuple[str, ...], tupl
     row_labels: list[str] = []
     values: list[list[float]] = []
     width = len(rows[0][1]) - int(labelled)
+    if width < 1:
+        line, cells = rows[0]
+        if hint := _separator_hint(cells[0]):
+            raise InvalidGameError(
+                f"{name}: line {line}: {cells[0][:40]!r} is one cell, not a row of payoffs." + hint
+            )
+        raise InvalidGameError(
+            f"{name}: line {line}: a row has no payoffs. Fix: write one number per column "
+            "strategy after the row's label."
+        )
     for line, cells in rows:
         if labelled:
             row_labels.append(cells[0])
@@ -341,22 +451,14 @@ def read_payoff_csv(path: str | Path) -> tuple[FloatArray, tuple[str, ...], tupl
                 f"{name}: line {line}: {len(cells)} payoffs, but the first row has {width}. "
                 "Fix: give every row the same number of entries."
             )
-        row: list[float] = []
-        for col, cell in enumerate(cells, start=1 + int(labelled)):
-            value = _number(cell)
-            if value is None:
-                raise InvalidGameError(
-                    f"{name}: line {line}, column {col}: {cell[:40]!r} is not a number."
-                    + (" Fix: label either every row or none." if not labelled and col == 1 else "")
-                )
-            if not np.isfinite(value):
-                raise InvalidGameError(
-                    f"{name}: line {line}, column {col}: {cell[:40]!r} is not a finite payoff."
-                )
-            row.append(value)
-        values.append(row)
-    if width < 1:
-        raise InvalidGameError(f"{name}: line {rows[0][0]}: a row has no payoffs.")
+        start = 1 + int(labelled)
+        first = header is None and line == rows[0][0]
+        values.append(
+            [
+                _payoff(name, line, col, cell, _where(labelled, col, first))
+                for col, cell in enumerate(cells, start=start)
+            ]
+        )
     column_labels: tuple[str, ...] = tuple(str(k + 1) for k in range(width))
     if header is not None:
         names = header[1:] if len(header) == width + 1 else header

@@ -24,6 +24,10 @@ trajectory of exploitability so convergence (or its absence) can be plotted and 
   plugged in later; :func:`exact_best_response_oracle` is the oracle for a game given
   in full.
 
+Every procedure but PSRO starts from the uniform profile unless given ``initial``; that
+is the equilibrium (a rest point) of RPS-like games, so :func:`random_profile` draws a
+seeded interior start instead.
+
 The exploitability reported everywhere is :func:`theory.equilibria.exploitability`, so
 numbers here are on the same scale as the equilibrium solvers' verification.
 """
@@ -32,6 +36,7 @@ from __future__ import annotations
 
 from theory.dynamics._common import (
     IterativeResult,
+    random_profile,
 )
 from theory.dynamics.learning import (
     fictitious_play,
@@ -56,6 +61,7 @@ __all__ = [
     "exact_best_response_oracle",
     "fictitious_play",
     "psro",
+    "random_profile",
     "regret_matching",
     "replicator_dynamics",
 ]

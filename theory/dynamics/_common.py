@@ -20,6 +20,17 @@ def _uniform_profile(game: NormalFormGame) -> list[FloatArray]:
     return [np.full(n, 1.0 / n) for n in game.num_strategies]
 
 
+def random_profile(game: NormalFormGame, seed: int | None = 0) -> list[FloatArray]:
+    """A start drawn uniformly from each player's simplex (Dirichlet(1)), seeded.
+
+    The default start of the dynamics, the uniform profile, is the equilibrium of
+    symmetric games such as RPS and Shapley's game, so from it regret matching and the
+    replicator dynamics never move; a random interior start shows what they do.
+    """
+    rng = np.random.default_rng(seed)
+    return [rng.dirichlet(np.ones(n)) for n in game.num_strategies]
+
+
 def _initial_profile(game: NormalFormGame, initial: Sequence[ArrayLike] | None) -> list[FloatArray]:
     if initial is None:
         return _uniform_profile(game)
