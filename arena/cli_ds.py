@@ -11,10 +11,25 @@ from typing import Annotated, Any
 
 import typer
 
+from arena.ds.config import LLMSettings, TabularSettings
+
 ds_app = typer.Typer(
     help="Decide/sample: RL vs SFT, gradient attribution by component, swaps and sweeps.",
     no_args_is_help=True,
 )
+
+
+def _defaults(name: str) -> str:
+    """ "tabular X, hf Y": the two policies' defaults of setting ``name``, read from the
+    settings classes so ``--help`` cannot drift from what a run uses (it once said hf
+    L = 4 while runs used 3)."""
+
+    def show(value: Any) -> str:
+        return ",".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
+
+    return (
+        f"tabular {show(getattr(TabularSettings(), name))}, hf {show(getattr(LLMSettings(), name))}"
+    )
 
 
 def _floats(text: str | None, flag: str) -> tuple[float, ...] | None:
@@ -48,13 +63,17 @@ def run_command(
         str, typer.Option(help="Methods: any of rl, rl-nokl, sft.")
     ] = "rl,rl-nokl,sft",
     steps: Annotated[
-        int | None, typer.Option(help="Training steps per method (tabular 2000, hf 30).")
+        int | None, typer.Option(help=f"Training steps per method ({_defaults('steps')}).")
     ] = None,
     seeds: Annotated[
-        int | None, typer.Option(help="Runs per method (tabular 5, hf 1); ds.t4 needs 5.")
+        int | None, typer.Option(help=f"Runs per method ({_defaults('seeds')}); ds.t4 needs 5.")
     ] = None,
     length: Annotated[
-        int | None, typer.Option(help="Sampling tokens per attempt, L (tabular 8, hf 4).")
+        int | None,
+        typer.Option(
+            help=f"Sampling tokens per attempt, L ({_defaults('length')}); the manifest's "
+            "config.tabular.length or config.llm.length."
+        ),
     ] = None,
     beta: Annotated[float | None, typer.Option(help="KL coefficient of 'rl'.")] = None,
     lr: Annotated[float | None, typer.Option(help="Step size (tabular: plain SGD).")] = None,
@@ -70,9 +89,12 @@ def run_command(
         str | None, typer.Option(help="β values to sweep ('' for none; tabular).")
     ] = None,
     lengths: Annotated[
-        str | None, typer.Option(help="L values of the attribution measurement.")
+        str | None,
+        typer.Option(help=f"L values of the attribution measurement ({_defaults('lengths')})."),
     ] = None,
-    eval_episodes: Annotated[int | None, typer.Option(help="Episodes per evaluation.")] = None,
+    eval_episodes: Annotated[
+        int | None, typer.Option(help=f"Episodes per evaluation ({_defaults('eval_episodes')}).")
+    ] = None,
     account_every: Annotated[
         int | None, typer.Option(help="hf: split gradients by component every N steps (1).")
     ] = None,
@@ -85,7 +107,7 @@ def run_command(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from arena.console import console, error_console
-    from arena.ds.config import LLMSettings, RunConfig, TabularSettings
+    from arena.ds.config import RunConfig
     from arena.ds.experiment import run
 
     given: dict[str, Any] = {

@@ -161,3 +161,21 @@ def test_tiny_end_to_end_run_writes_records_and_report(tmp_path: Path) -> None:
     assert "grad_norm_sample" in header and "grad_norm_decision" in header
     paths = render_ds_report(out)
     assert paths[0].name == "report.md" and "ds.t2" in paths[0].read_text()
+
+
+def test_the_config_keeps_only_the_chosen_policys_settings() -> None:
+    """An hf run's manifest once showed the unused tabular "length": 8 beside its 3."""
+    hf = RunConfig(policy="hf:tiny").to_dict()
+    assert hf["llm"]["length"] == LLMSettings().length and "tabular" not in hf
+    assert "llm" not in RunConfig(policy="tabular").to_dict()
+
+
+def test_help_states_the_defaults_runs_use(cli: Any) -> None:
+    from arena.ds.config import TabularSettings
+
+    code, out, _ = cli(["ds", "run", "--help"])
+    text = " ".join(out.replace("│", " ").split())
+    tab, lm = TabularSettings(), LLMSettings()
+    assert code == 0
+    assert f"L (tabular {tab.length}, hf {lm.length})" in text
+    assert f"(tabular {tab.steps}, hf {lm.steps})" in text

@@ -96,6 +96,38 @@ def test_loader_errors_name_file_row_column(
     assert name in str(info.value) and where in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "found"),
+    [
+        ("spo.csv", "subject,predicate,object\nQ1,born_in,Q2\n", "subject,predicate,object"),
+        ("short.tsv", "head\trelation\nQ1\tP1\n", "head,relation"),
+        ("spo.jsonl", '{"subject": "Q1", "predicate": "P1", "object": "Q2"}\n', "subject,"),
+    ],
+)
+def test_a_wrong_header_is_a_header_error_not_a_row_error(
+    tmp_path: Path, name: str, text: str, found: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(DatasetError) as info:
+        load_triples(path)
+    message = str(info.value)
+    assert name in message and "must be head,relation,tail; found " + found in message
+    assert "row 2" not in message
+
+
+def test_a_wrong_labels_header_is_a_header_error(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("head,relation,tail\nQ1,P1,Q2\n")
+    (tmp_path / "labels.csv").write_text("entity,name\nQ1,Ada\n")
+    with pytest.raises(DatasetError, match="header must be id,label; found entity,name"):
+        load_triples(tmp_path / "t.csv", labels=tmp_path / "labels.csv")
+
+
+def test_a_byte_order_mark_does_not_hide_the_head_column(tmp_path: Path) -> None:
+    (tmp_path / "bom.csv").write_text("\ufeffhead,relation,tail\nQ1,P1,Q2\n", encoding="utf-8")
+    assert load_triples(tmp_path / "bom.csv", add_inverse=False).num_edges == 1
+
+
 def _admissibility_violations(settings: SearchSettings) -> int:
     violations = 0
     for seed in range(6):

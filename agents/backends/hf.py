@@ -56,14 +56,23 @@ Why it looks the way it does:
 * **Clear errors.** A missing path, a directory that is not a model, or a hub id that
   cannot be fetched (offline, not cached) raise one :class:`~envs.errors.ArenaError`
   naming it and the fix, before transformers gets a chance to print a traceback.
+  A checkpoint whose files are damaged (a truncated or overwritten ``model.safetensors``,
+  a ``config.json`` or ``tokenizer.json`` that is not valid) makes transformers raise
+  deserialisation errors of several types (safetensors' ``SafetensorError`` subclasses
+  only ``Exception``); :func:`checkpoint_errors` turns them into one ArenaError naming
+  the damaged file. Every LM load in the project should go through it
+  (:func:`load_tokenizer`, :func:`load_causal_lm`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
-from collections.abc import Sequence
+import zipfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -180,6 +189,124 @@ def _probe_hub(repo_id: str) -> None:
             f"connect to the network, or `hf download {repo_id}` where you can and copy the "
             f"cache, or {_MISSING_FIX}",
         ) from exc
+
+
+_CORRUPT_FIX = (
+    "restore it from a backup, or re-save the checkpoint (save_pretrained, or re-run the "
+    "training that wrote it); for the tiny model run `arena tiny build --force`."
+)
+
+
+def _cached_dir(name: str) -> Path | None:
+    """The local snapshot of hub id ``name`` in the Hugging Face cache, if there is one."""
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(name, local_files_only=True))
+    except Exception:  # not cached, or the cache is unreadable: nothing to diagnose
+        return None
+
+
+def _file_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be read as the checkpoint file it claims to be, or None."""
+    suffix = path.suffix
+    try:
+        if suffix == ".json":
+            json.loads(path.read_text(encoding="utf-8"))
+            if path.name == "tokenizer.json":
+                from tokenizers import Tokenizer
+
+                Tokenizer.from_file(str(path))
+        elif suffix == ".safetensors":
+            from safetensors import safe_open
+
+            with safe_open(str(path), framework="pt"):
+                pass
+        elif suffix == ".bin" and not zipfile.is_zipfile(path):
+            return "not a torch zip archive"
+    except Exception as exc:  # every parser has its own error types; all mean "broken"
+        text = str(exc).strip()
+        return text.splitlines()[0] if text else type(exc).__name__
+    return None
+
+
+def find_damaged_file(directory: Path) -> tuple[Path, str] | None:
+    """The first checkpoint file in ``directory`` that does not parse, and why.
+
+    Only run after a load failed (it reads every JSON file and every weight header), to
+    name the file: transformers' and safetensors' messages (e.g. "Error while
+    deserializing header: header too large") do not say which file they were reading.
+    """
+    files = sorted(directory.glob("*.json")) + sorted(directory.glob("*.safetensors"))
+    for path in files + sorted(directory.glob("*.bin")):
+        problem = _file_problem(path)
+        if problem is not None:
+            return path, problem
+    return None
+
+
+def damaged_checkpoint_error(name: str, directory: Path | None) -> ArenaError | None:
+    """The ArenaError for model ``name`` if a file in ``directory`` is damaged, else None
+    (also for loaders of their own, e.g. the vllm backend's)."""
+    damaged = find_damaged_file(directory) if directory is not None else None
+    if damaged is None:
+        return None
+    path, problem = damaged
+    return ArenaError(
+        f"Model {name!r} cannot be loaded: its file {str(path)!r} is damaged ({problem}).",
+        _CORRUPT_FIX,
+    )
+
+
+@contextmanager
+def checkpoint_errors(name: str, local_dir: Path | None) -> Iterator[None]:
+    """Turn a failed ``from_pretrained`` of model ``name`` into one clear ArenaError.
+
+    A damaged file (found by :func:`find_damaged_file` in ``local_dir``, or in the cache
+    for a hub id) is named with the fix "restore or re-save the checkpoint"; other
+    OSError/ValueError/SafetensorError failures (missing weights, an unknown
+    architecture) keep the generic "could not load" line. Anything else (e.g. running
+    out of memory) propagates unchanged: it is not a checkpoint problem.
+    """
+    from safetensors import SafetensorError
+
+    try:
+        yield
+    except ArenaError:
+        raise
+    except Exception as exc:
+        directory = local_dir if local_dir is not None else _cached_dir(name)
+        damaged = damaged_checkpoint_error(name, directory)
+        if damaged is not None:
+            raise damaged from exc
+        if not isinstance(exc, (OSError, ValueError, SafetensorError)):
+            raise
+        text = str(exc).strip()
+        first_line = text.splitlines()[0] if text else type(exc).__name__
+        raise ArenaError(
+            f"Could not load model {name!r}: {first_line}",
+            "check the path or hub id (and network access), or run `arena tiny build` "
+            "and pass hf:tiny.",
+        ) from exc
+
+
+def load_tokenizer(name: str, local_dir: Path | None, **kwargs: Any) -> Any:
+    """The tokenizer of ``name`` as this backend loads it (module docstring), or an
+    ArenaError: ``PreTrainedTokenizerFast`` for a directory with ``tokenizer.json``."""
+    from transformers import AutoTokenizer, PreTrainedTokenizerFast
+
+    with checkpoint_errors(name, local_dir):
+        if local_dir is not None and (local_dir / "tokenizer.json").is_file():
+            return PreTrainedTokenizerFast.from_pretrained(local_dir, **kwargs)
+        return AutoTokenizer.from_pretrained(name, **kwargs)
+
+
+def load_causal_lm(name: str, local_dir: Path | None, **kwargs: Any) -> Any:
+    """``AutoModelForCausalLM.from_pretrained(name, **kwargs)``, or one ArenaError."""
+    from transformers import AutoModelForCausalLM
+
+    with checkpoint_errors(name, local_dir):
+        return AutoModelForCausalLM.from_pretrained(name, **kwargs)
 
 
 def _pick_device(device: str) -> str:
@@ -334,12 +461,7 @@ class HFGenerator(TextGenerator):
         engine: Engine | str = "plain",
     ) -> None:
         import torch
-        from transformers import (
-            AutoModelForCausalLM,
-            AutoTokenizer,
-            GenerationConfig,
-            PreTrainedTokenizerFast,
-        )
+        from transformers import GenerationConfig
 
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ArenaError(
@@ -353,20 +475,8 @@ class HFGenerator(TextGenerator):
         self.device = _pick_device(device)
         self.dtype = _pick_dtype(dtype, self.device)
         self.batch_size = batch_size
-        try:
-            if self._local_dir is not None and (self._local_dir / "tokenizer.json").is_file():
-                tokenizer = PreTrainedTokenizerFast.from_pretrained(self._local_dir)
-            else:
-                tokenizer = AutoTokenizer.from_pretrained(self.model_name)
-            lm: Any = AutoModelForCausalLM.from_pretrained(self.model_name, dtype=self.dtype)
-        except (OSError, ValueError) as exc:
-            text = str(exc).strip()
-            first_line = text.splitlines()[0] if text else type(exc).__name__
-            raise ArenaError(
-                f"Could not load model {self.model_name!r}: {first_line}",
-                "check the path or hub id (and network access), or run `arena tiny build` "
-                "and pass hf:tiny.",
-            ) from exc
+        tokenizer = load_tokenizer(self.model_name, self._local_dir)
+        lm: Any = load_causal_lm(self.model_name, self._local_dir, dtype=self.dtype)
         if tokenizer.chat_template is None:
             raise ArenaError(
                 f"Model {self.model_name!r} has no chat template, so it cannot answer chats.",
@@ -530,12 +640,7 @@ class HFGenerator(TextGenerator):
     def _weights_dir(self) -> Path | None:
         if self._local_dir is not None:
             return self._local_dir
-        try:
-            from huggingface_hub import snapshot_download
-
-            return Path(snapshot_download(self.model_name, local_files_only=True))
-        except Exception:  # a manifest without a hash beats a crash while writing it
-            return None
+        return _cached_dir(self.model_name)  # a manifest without a hash beats a crash
 
     def weights_sha256(self) -> str | None:
         """sha256 of the shard index (sharded) or the only safetensors file (cached)."""

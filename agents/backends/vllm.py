@@ -186,12 +186,17 @@ def _load_tokenizer(name: str, local_dir: Path | None, trust_remote_code: bool) 
     """The tokenizer the hf backend would load (module docstring), checked for a template."""
     from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
+    from agents.backends.hf import damaged_checkpoint_error
+
     try:
         if local_dir is not None and (local_dir / "tokenizer.json").is_file():
             tokenizer = PreTrainedTokenizerFast.from_pretrained(local_dir)
         else:
             tokenizer = AutoTokenizer.from_pretrained(name, trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as exc:
+        damaged = damaged_checkpoint_error(name, local_dir)
+        if damaged is not None:
+            raise damaged from exc
         text = str(exc).strip()
         first = text.splitlines()[0] if text else type(exc).__name__
         raise ArenaError(
@@ -248,7 +253,7 @@ class VLLMGenerator(TextGenerator):
         trust_remote_code: bool = False,
         seed: int = 0,
     ) -> None:
-        from agents.backends.hf import resolve_model
+        from agents.backends.hf import damaged_checkpoint_error, resolve_model
 
         self.model_name, self._local_dir = resolve_model(model)
         if self._local_dir is not None:
@@ -289,6 +294,9 @@ class VLLMGenerator(TextGenerator):
                 seed=seed,
             )
         except Exception as exc:  # vLLM raises many kinds; one readable line instead
+            damaged = damaged_checkpoint_error(self.model_name, self._local_dir)
+            if damaged is not None:
+                raise damaged from exc
             text = str(exc).strip()
             first = text.splitlines()[0] if text else type(exc).__name__
             raise ArenaError(

@@ -52,7 +52,8 @@ class LLMSettings:
     STOP/REVISE) that gives a base with some reward; then each method takes ``steps``
     AdamW steps of ``batch`` episodes. Problems are single-digit additions in
     distribution and two-digit ones out of it, answers written as ``length`` digit
-    tokens (zero-padded), ``k_max = 2`` attempts. About two to four minutes on 2 cores.
+    tokens (zero-padded), ``k_max = 2`` attempts. About a minute on 2 free cores, most
+    of it the warm-up (docs/ds.md, "How long it takes").
     """
 
     steps: int = 30
@@ -108,7 +109,15 @@ class RunConfig:
         check_llm(self.llm)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The settings of this run, for the manifest and results.json.
+
+        Only the chosen policy's settings block (``tabular`` or ``llm``) is kept: with
+        both, an hf run's manifest showed the unused tabular ``"length": 8`` next to the
+        ``"length": 3`` it ran with.
+        """
+        data = asdict(self)
+        data.pop("llm" if self.policy == "tabular" else "tabular")
+        return data
 
 
 def _positive_int(name: str, value: int, low: int = 1) -> None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -68,23 +67,22 @@ def vocab_of(tokenizer: Any) -> Vocab:
 
 
 def load_model(spec: str) -> tuple[Any, Vocab, str]:
-    """``hf:tiny`` (built offline) or ``hf:PATH``: the model, its vocab and the path."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    """``hf:tiny`` (built offline) or ``hf:PATH``: the model, its vocab and the path.
+
+    Loads through the hf backend's checks (:func:`agents.backends.hf.resolve_model`,
+    ``load_tokenizer``, ``load_causal_lm``), so a folder that is not a model or a damaged
+    checkpoint is one ArenaError line, as in ``arena play``, not a transformers traceback.
+    """
+    from agents.backends.hf import load_causal_lm, load_tokenizer, resolve_model
 
     name = spec.removeprefix("hf:")
     if name == "tiny":
         from agents.tiny import ensure_tiny_model
 
-        path = str(ensure_tiny_model())
-        from transformers import PreTrainedTokenizerFast
-
-        tokenizer: Any = PreTrainedTokenizerFast.from_pretrained(path)
-    else:
-        if not Path(name).exists():
-            raise ArenaError(f"model folder {name!r} does not exist.", "pass --policy hf:tiny.")
-        path = name
-        tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+        name = str(ensure_tiny_model())
+    path, local_dir = resolve_model(name)
+    tokenizer = load_tokenizer(path, local_dir)
+    model = load_causal_lm(path, local_dir, dtype=torch.float32)
     return model, vocab_of(tokenizer), path
 
 

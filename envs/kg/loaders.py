@@ -9,7 +9,10 @@ or from a labels file (TSV/CSV/JSONL with ``id``, ``label`` and optional ``alias
 heuristic's admissibility and the navigator's backtracking both assume symmetric reach.
 
 A malformed row stops with one :class:`~envs.errors.DatasetError` naming the file,
-the row (1-based, the header is row 1) and the column, before anything is built.
+the row (1-based, the header is row 1) and the column, before anything is built. A
+header (or, in JSONL, a first record) without the required columns stops earlier with
+"header must be head,relation,tail; found ...": otherwise a file with another schema
+(e.g. ``subject,predicate,object``) would be blamed on its first data row.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from envs.errors import DatasetError
 from envs.kg.graph import KnowledgeGraph
 
 TRIPLE_COLUMNS = ("head", "relation", "tail")
+LABEL_COLUMNS = ("id", "label")
 SUFFIXES = (".tsv", ".csv", ".jsonl")
 
 
@@ -34,15 +38,30 @@ def _error(path: Path, row: int, column: str, problem: str) -> DatasetError:
     )
 
 
-def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """``(row number, record)`` for each data row of a TSV/CSV/JSONL file."""
+def _header_error(path: Path, required: tuple[str, ...], found: list[str]) -> DatasetError:
+    what = "header" if path.suffix.lower() != ".jsonl" else "the first record's keys"
+    return DatasetError(
+        f"{path}: {what} must be {','.join(required)}; found {','.join(found) or 'nothing'}.",
+        f"rename the columns to {', '.join(required)} (extra columns are allowed).",
+    )
+
+
+def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(row number, record)`` for each data row of a TSV/CSV/JSONL file.
+
+    A TSV/CSV header lacking one of the ``required`` columns, or a first JSONL record
+    with none of them, is a header error (module docstring); a later record lacking a
+    key stays a row error, since JSONL records need not share their keys.
+    """
     if not path.is_file():
         raise DatasetError(f"{path}: no such file.", "pass an existing triple file.")
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise DatasetError(f"{path}: unknown format {suffix!r}.", f"use {', '.join(SUFFIXES)}.")
-    with path.open(encoding="utf-8", newline="") as handle:
+    # utf-8-sig: a byte-order mark (Excel's CSV export) must not become part of "head".
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         if suffix == ".jsonl":
+            first_checked = False
             for number, line in enumerate(handle, start=1):
                 if not line.strip():
                     continue
@@ -52,6 +71,9 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                     raise _error(path, number, "*", f"not valid JSON ({exc.msg})") from exc
                 if not isinstance(record, dict):
                     raise _error(path, number, "*", "a JSON object is needed")
+                if not first_checked and not any(key in record for key in required):
+                    raise _header_error(path, required, [str(key) for key in record])
+                first_checked = True
                 yield number, record
             return
         reader = csv.reader(handle, delimiter="\t" if suffix == ".tsv" else ",")
@@ -59,6 +81,8 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         if header is None:
             raise DatasetError(f"{path}: the file is empty.", "add a header row and triples.")
         header = [h.strip() for h in header]
+        if any(column not in header for column in required):
+            raise _header_error(path, required, header)
         for number, cells in enumerate(reader, start=2):
             if not any(c.strip() for c in cells):
                 continue
@@ -86,7 +110,7 @@ def load_labels(path: str | Path) -> dict[str, tuple[str, tuple[str, ...]]]:
     """``id -> (label, aliases)`` from a labels file."""
     file = Path(path)
     out: dict[str, tuple[str, tuple[str, ...]]] = {}
-    for row, record in _rows(file):
+    for row, record in _rows(file, LABEL_COLUMNS):
         eid = _text(file, row, record, "id", True)
         label = _text(file, row, record, "label", True)
         raw = record.get("aliases") or ()
@@ -113,7 +137,7 @@ def load_triples(
     triples: list[tuple[str, str, str]] = []
     entity_labels: dict[str, str] = {}
     relation_labels: dict[str, str] = {}
-    for row, record in _rows(file):
+    for row, record in _rows(file, TRIPLE_COLUMNS):
         head, relation, tail = (_text(file, row, record, c, True) for c in TRIPLE_COLUMNS)
         for column, key, table in (
             ("head_label", head, entity_labels),
