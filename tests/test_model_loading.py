@@ -114,3 +114,17 @@ def test_the_vllm_tokenizer_loader_names_the_damaged_file(tiny_dir: Path, tmp_pa
     with pytest.raises(ArenaError, match="damaged") as info:
         _load_tokenizer(str(copy), copy, False)
     assert str(copy / "tokenizer.json") in str(info.value)
+
+
+def test_training_loaders_name_a_damaged_checkpoint_file(tmp_path: Path) -> None:
+    """MAGIC's and KALE's own loaders go through the same checks as hf:."""
+    from arena.train.kale_io import load_model as kale_load
+    from arena.train.magic_models import load_policy
+
+    folder = tmp_path / "ckpt"
+    shutil.copytree(ensure_tiny_model(), folder)
+    (folder / "model.safetensors").write_text("garbage")
+    with pytest.raises(ArenaError, match="damaged"):
+        load_policy("attacker", folder, "cpu")
+    with pytest.raises(ArenaError, match="damaged"):
+        kale_load(folder)

@@ -171,6 +171,11 @@ def run_llm(
 ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
     t = config.llm
     base_model, vocab, path = llm.load_model(config.policy)
+    from agents.backends.hf import _limit_threads_for_small_models
+
+    # One intra-op thread for a tiny model on the CPU, as the hf backend and MAGIC do:
+    # on busy shared cores two threads made this run several times slower.
+    _limit_threads_for_small_models(torch, base_model, "cpu")
     rng = np.random.default_rng(config.seed)
     metrics: list[dict[str, Any]] = []
     entries: list[dict[str, Any]] = []

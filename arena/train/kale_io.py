@@ -118,13 +118,16 @@ def load_model(directory: Path) -> tuple[Any, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast
 
-    if (directory / "tokenizer.json").is_file():
-        tokenizer = PreTrainedTokenizerFast.from_pretrained(directory, padding_side="left")
-    else:
-        tokenizer = AutoTokenizer.from_pretrained(directory, padding_side="left")
+    from agents.backends.hf import checkpoint_errors
+
+    with checkpoint_errors(str(directory), Path(directory)):  # a damaged file: one line
+        if (directory / "tokenizer.json").is_file():
+            tokenizer = PreTrainedTokenizerFast.from_pretrained(directory, padding_side="left")
+        else:
+            tokenizer = AutoTokenizer.from_pretrained(directory, padding_side="left")
+        model = AutoModelForCausalLM.from_pretrained(directory, dtype=torch.float32)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(directory, dtype=torch.float32)
     return model, tokenizer
 
 

@@ -56,10 +56,13 @@ def load_policy(role: Role, directory: Path, device: str) -> Policy:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast
 
-    if (directory / "tokenizer.json").is_file():
-        tokenizer = PreTrainedTokenizerFast.from_pretrained(directory, padding_side="left")
-    else:
-        tokenizer = AutoTokenizer.from_pretrained(directory, padding_side="left")
+    from agents.backends.hf import checkpoint_errors
+
+    with checkpoint_errors(str(directory), Path(directory)):  # a damaged file: one line
+        if (directory / "tokenizer.json").is_file():
+            tokenizer = PreTrainedTokenizerFast.from_pretrained(directory, padding_side="left")
+        else:
+            tokenizer = AutoTokenizer.from_pretrained(directory, padding_side="left")
     if not tokenizer.chat_template:
         raise ArenaError(
             f"The {role}'s tokenizer in {str(directory)!r} has no chat template.",
@@ -67,15 +70,17 @@ def load_policy(role: Role, directory: Path, device: str) -> Policy:
         )
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    try:
-        model: Any = AutoModelForCausalLM.from_pretrained(
-            directory, use_safetensors=True, dtype=torch.float32
-        )
-    except OSError as exc:
-        raise ArenaError(
-            f"Could not load the {role} model from {str(directory)!r} as safetensors ({exc}).",
-            "pass a directory written by save_pretrained with safetensors weights.",
-        ) from exc
+    # A damaged file is named by checkpoint_errors; missing safetensors keep this message.
+    with checkpoint_errors(str(directory), Path(directory)):
+        try:
+            model: Any = AutoModelForCausalLM.from_pretrained(
+                directory, use_safetensors=True, dtype=torch.float32
+            )
+        except OSError as exc:
+            raise ArenaError(
+                f"Could not load the {role} model from {str(directory)!r} as safetensors ({exc}).",
+                "pass a directory written by save_pretrained with safetensors weights.",
+            ) from exc
     model.to(device)
     from agents.backends.hf import _limit_threads_for_small_models
 
