@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 import typer
 
-from arena.console import console, error_console
+from arena.console import console
 
 kale_app = typer.Typer(
     help="KALE: knowledge-graph path synthesis, knowledge-aware fine-tuning, evaluation.",
@@ -74,27 +74,11 @@ def synth(
 
 
 def _train(**kwargs: Any) -> dict[str, Any]:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
+    from arena.cli_train import training_progress
     from arena.train.kale import MANIFEST, KaleConfig, train_kale
-    from arena.train.run_folder import kept_on_interrupt
 
     config = KaleConfig(**kwargs)
-    with (
-        kept_on_interrupt(Path(config.out), MANIFEST),
-        Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=error_console,
-        ) as bar,
-    ):
-        task = bar.add_task("kale: loading", total=None)
-
-        def progress(done: int, total: int, what: str) -> None:
-            bar.update(task, completed=done, total=total, description=f"kale: {what}")
-
+    with training_progress("kale", Path(config.out), MANIFEST, None) as progress:
         manifest = train_kale(config, progress)
     pre = manifest["pretrain"]
     console.print(

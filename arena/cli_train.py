@@ -12,11 +12,38 @@ command on the same ``--out`` resumes after the last completed stage.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from arena.console import console, error_console
+
+Progress = Callable[[int, int, str], None]
+
+
+@contextmanager
+def training_progress(name: str, out: Path, manifest: str, total: int | None) -> Iterator[Progress]:
+    """A training command's progress bar, yielding the ``progress(done, total, what)``
+    callback the trainers take; on Ctrl-C it says the folder keeps the progress (when it
+    does). One place for the MAGIC, RAPO and KALE commands."""
+    from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bar
+
+    from arena.train.run_folder import kept_on_interrupt
+
+    columns = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    text = "[progress.description]{task.description}"
+    with kept_on_interrupt(out, manifest), Bar(text, *columns, console=error_console) as bar:
+        task = bar.add_task(f"{name}: loading", total=total)
+
+        def progress(done: int, total: int, what: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"{name}: {what}")
+
+        yield progress
+
 
 train_app = typer.Typer(
     help="Train agents (MAGIC co-evolution, RAPO safe reasoning) with TRL.", no_args_is_help=True
@@ -114,26 +141,9 @@ def magic(
         tensorboard=tensorboard,
         use_vllm=use_vllm,
     )
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
     from arena.train.magic import MANIFEST, train_magic
-    from arena.train.run_folder import kept_on_interrupt
 
-    with (
-        kept_on_interrupt(config.out_dir, MANIFEST),
-        Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=error_console,
-        ) as bar,
-    ):
-        task = bar.add_task("magic: loading", total=config.steps)
-
-        def progress(done: int, total: int, what: str) -> None:
-            bar.update(task, completed=done, total=total, description=f"magic: {what}")
-
+    with training_progress("magic", config.out_dir, MANIFEST, config.steps) as progress:
         manifest = train_magic(config, progress)
     last = manifest["phases"][-1]["index"] if manifest["phases"] else 0
     console.print(
@@ -206,27 +216,11 @@ def rapo(
         seed=seed,
         bf16=bf16,
     )
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
     from arena.train.rapo import train_rapo
-    from arena.train.run_folder import MANIFEST, kept_on_interrupt
+    from arena.train.run_folder import MANIFEST
 
     total = config.sft_steps + config.steps
-    with (
-        kept_on_interrupt(config.out_dir, MANIFEST),
-        Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=error_console,
-        ) as bar,
-    ):
-        task = bar.add_task("rapo: loading", total=total)
-
-        def progress(done: int, total: int, what: str) -> None:
-            bar.update(task, completed=done, total=total, description=f"rapo: {what}")
-
+    with training_progress("rapo", config.out_dir, MANIFEST, total) as progress:
         manifest = train_rapo(config, progress)
     saved = [s["checkpoint"] for s in manifest["stages"] if s.get("checkpoint")]
     evaluations = manifest["evaluations"]
